@@ -1,0 +1,114 @@
+// -----------------------------------------------------------------------------
+// File: scheduler.h
+// -----------------------------------------------------------------------------
+//
+// A `Scheduler` runs trial scripts as jobs: on this machine (LocalScheduler),
+// or on a cluster (Slurm, Grid Engine). It is SHERPA's scheduler interface
+// with three verbs (submit, status, kill) plus one addition that makes the
+// runner event-driven instead of polling: a scheduler calls the `on_change`
+// callback it was given whenever a job may have changed state, so the runner
+// reacts to a finished trial within milliseconds. Cluster schedulers, which
+// can only learn about jobs by asking, call it after each poll.
+//
+// Contract (scheduler_conformance_test.cc):
+//   * submit starts the job (or queues it on a cluster) and returns its id;
+//     the job runs `command` through /bin/sh in `working_dir`, with the
+//     environment of the runner plus `env` (env wins: a nested study must not
+//     hand its own SHERPA_* variables to its trials, which SHERPA did), with
+//     stdout and stderr appended to `output_path`.
+//   * status answers for all the given jobs in one call.
+//   * kill asks a job to end (SIGTERM, then SIGKILL after a grace period);
+//     the job then reports kKilled. Killing an ended job is OK.
+//   * Methods are thread-safe; `on_change` may be called from any thread and
+//     must not call back into the scheduler.
+
+#ifndef SHERPA_SCHEDULER_H_
+#define SHERPA_SCHEDULER_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sherpa/status.h"
+
+namespace sherpa {
+
+using JobId = std::string;
+
+struct JobSpec {
+  std::string command;                     // run with /bin/sh -c
+  std::map<std::string, std::string> env;  // added to (and overriding) the runner's environment
+  std::string name;                        // e.g. "trial_7"; cluster job name
+  std::string output_path;                 // stdout + stderr, appended
+  std::string working_dir;                 // "" = the runner's current directory
+};
+
+enum class JobState {
+  kQueued,  // waiting for resources (clusters)
+  kRunning,
+  kCompleted,  // exited with status 0
+  kFailed,     // exited non-zero, or crashed by a signal we did not send
+  kKilled,     // ended because kill() was called
+};
+
+struct JobStatus {
+  JobState state = JobState::kQueued;
+  int exit_code = 0;     // kFailed: the exit code, or 128 + signal
+  std::string reason;    // human-readable, e.g. "exit code 3", "killed by signal 9", "TIMEOUT"
+  std::string resource;  // the resource the job holds or held ("" if none)
+  bool ended() const {
+    return state == JobState::kCompleted || state == JobState::kFailed ||
+           state == JobState::kKilled;
+  }
+};
+
+const char* JobStateName(JobState state);
+
+class Scheduler {
+ public:
+  virtual ~Scheduler() = default;
+  Scheduler() = default;
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
+
+  virtual std::string_view name() const = 0;
+
+  // Starts or queues a job. UNAVAILABLE if no resource is free or the
+  // cluster cannot be reached (the caller may retry), INTERNAL if the
+  // command cannot be started at all.
+  virtual StatusOr<JobId> submit(const JobSpec& job) = 0;
+
+  // The state of each job in `jobs`; unknown ids are absent from the map.
+  virtual StatusOr<std::map<JobId, JobStatus>> status(const std::vector<JobId>& jobs) = 0;
+
+  // Asks the job to end; it then ends as kKilled.
+  virtual Status kill(const JobId& job) = 0;
+
+  // How many jobs can run at once given the scheduler's resources (0: no
+  // limit of its own).
+  virtual size_t capacity() const { return 0; }
+};
+
+struct LocalSchedulerOptions {
+  // Handed out one per running job as SHERPA_RESOURCE (e.g. GPU ids). Empty:
+  // no resources, SHERPA_RESOURCE is "". When not empty, at most
+  // resources.size() jobs run at once.
+  std::vector<std::string> resources;
+  // Also set CUDA_VISIBLE_DEVICES to the job's resource.
+  bool set_cuda_visible_devices = false;
+  // Time between SIGTERM and SIGKILL in kill().
+  std::chrono::milliseconds kill_grace{5000};
+  // Called (from any thread) when a job may have changed state.
+  std::function<void()> on_change;
+};
+
+// Runs each job as a child process of this one, in its own process group
+// (so kill reaches the whole job, not just /bin/sh).
+std::unique_ptr<Scheduler> NewLocalScheduler(LocalSchedulerOptions options);
+
+}  // namespace sherpa
+
+#endif  // SHERPA_SCHEDULER_H_

@@ -1,0 +1,166 @@
+#include "sherpa/client.h"
+
+#include <httplib.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "json/value_json.h"
+
+namespace sherpa {
+namespace {
+
+using Json = json::Json;
+
+// The server's error body as a Status with its code and message.
+Status ErrorFromResponse(const httplib::Response& res) {
+  StatusOr<Json> body = json::Parse(res.body);
+  std::string message = res.body;
+  StatusCode code = StatusCode::kInternal;
+  if (body.ok() && body->is_object() && body->contains("error")) {
+    const Json& error = (*body)["error"];
+    if (error.contains("message") && error["message"].is_string()) {
+      message = error["message"].get<std::string>();
+    }
+  }
+  switch (res.status) {
+    case 400:
+    case 413:
+      code = StatusCode::kInvalidArgument;
+      break;
+    case 401:
+      code = StatusCode::kUnauthenticated;
+      break;
+    case 403:
+      code = StatusCode::kPermissionDenied;
+      break;
+    case 404:
+      code = StatusCode::kNotFound;
+      break;
+    case 409:
+      code = StatusCode::kFailedPrecondition;
+      break;
+    case 503:
+      code = StatusCode::kUnavailable;
+      break;
+    default:
+      break;
+  }
+  return Status(code, "HTTP " + std::to_string(res.status) + ": " + message);
+}
+
+}  // namespace
+
+class Client::Connection {
+ public:
+  explicit Connection(const ClientOptions& o) : http_(o.host, o.port) {
+    http_.set_keep_alive(true);
+    http_.set_tcp_nodelay(true);
+    http_.set_connection_timeout(std::chrono::seconds(5));
+    http_.set_read_timeout(std::chrono::seconds(300));
+    http_.set_default_headers({{"Authorization", "Bearer " + o.token}});
+  }
+
+  // Sends a request, retrying while the server cannot be reached (it may
+  // still be starting); HTTP errors are not retried.
+  StatusOr<Json> Call(const std::string& method, const std::string& path, const std::string& body,
+                      std::chrono::milliseconds retry_for) {
+    const auto deadline = std::chrono::steady_clock::now() + retry_for;
+    auto backoff = std::chrono::milliseconds(50);
+    for (;;) {
+      httplib::Result res = method == "GET" ? http_.Get(path.c_str())
+                                            : http_.Post(path.c_str(), body, "application/json");
+      if (res) {
+        if (res->status != 200) return ErrorFromResponse(*res);
+        return json::Parse(res->body);
+      }
+      if (std::chrono::steady_clock::now() + backoff > deadline) {
+        return UnavailableError("cannot reach the sherpa runner (" +
+                                httplib::to_string(res.error()) + ")");
+      }
+      std::this_thread::sleep_for(backoff);
+      backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
+    }
+  }
+
+ private:
+  httplib::Client http_;
+};
+
+StatusOr<Client> Client::FromEnvironment() {
+  auto get = [](const char* name) -> StatusOr<std::string> {
+    const char* value = std::getenv(name);
+    if (!value || !*value) {
+      return FailedPreconditionError(std::string(name) +
+                                     " is not set: this program is meant to be started by "
+                                     "`sherpa run`");
+    }
+    return std::string(value);
+  };
+  ClientOptions o;
+  SHERPA_ASSIGN_OR_RETURN(std::string id, get("SHERPA_TRIAL_ID"));
+  SHERPA_ASSIGN_OR_RETURN(o.host, get("SHERPA_HOST"));
+  SHERPA_ASSIGN_OR_RETURN(std::string port, get("SHERPA_PORT"));
+  SHERPA_ASSIGN_OR_RETURN(o.token, get("SHERPA_TOKEN"));
+  if (const char* dir = std::getenv("SHERPA_OUTPUT_DIR")) o.output_dir = dir;
+  char* end = nullptr;
+  o.trial_id = std::strtoll(id.c_str(), &end, 10);
+  if (*end != '\0' || o.trial_id <= 0) {
+    return InvalidArgumentError("SHERPA_TRIAL_ID is not a trial id: '" + id + "'");
+  }
+  o.port = static_cast<int>(std::strtol(port.c_str(), &end, 10));
+  if (*end != '\0' || o.port <= 0 || o.port > 65535) {
+    return InvalidArgumentError("SHERPA_PORT is not a port: '" + port + "'");
+  }
+  return Client(std::move(o));
+}
+
+Client::Client(ClientOptions options)
+    : options_(std::move(options)), connection_(std::make_unique<Connection>(options_)) {}
+Client::Client(Client&&) noexcept = default;
+Client& Client::operator=(Client&&) noexcept = default;
+Client::~Client() = default;
+
+StatusOr<Trial> Client::get_trial() {
+  SHERPA_ASSIGN_OR_RETURN(
+      Json body, connection_->Call("GET", "/api/v1/trials/" + std::to_string(options_.trial_id), "",
+                                   options_.connect_retry_for));
+  return json::TrialFromJson(body, "trial");
+}
+
+StatusOr<bool> Client::send_metrics(const Trial& trial, int64_t iteration, double objective,
+                                    const Context& context) {
+  Json body{{"iteration", iteration}, {"objective", objective}, {"context", json::ToJson(context)}};
+  SHERPA_ASSIGN_OR_RETURN(
+      Json answer,
+      connection_->Call("POST", "/api/v1/trials/" + std::to_string(trial.id) + "/observations",
+                        body.dump(), options_.connect_retry_for));
+  return json::GetBool(answer, "stop", "answer");
+}
+
+StatusOr<bool> Client::should_stop(const Trial& trial) {
+  SHERPA_ASSIGN_OR_RETURN(
+      Json answer, connection_->Call("GET", "/api/v1/trials/" + std::to_string(trial.id) + "/stop",
+                                     "", options_.connect_retry_for));
+  return json::GetBool(answer, "stop", "answer");
+}
+
+Status Client::end_trial(const Trial& trial, TrialStatus status) {
+  Json body{{"status", TrialStatusName(status)}};
+  return connection_
+      ->Call("POST", "/api/v1/trials/" + std::to_string(trial.id) + "/end", body.dump(),
+             options_.connect_retry_for)
+      .status();
+}
+
+std::string Client::checkpoint_path(std::string_view name) const {
+  namespace fs = std::filesystem;
+  const fs::path dir =
+      fs::path(options_.output_dir.empty() ? "." : options_.output_dir) / "checkpoints";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  return (dir / std::string(name)).string();
+}
+
+}  // namespace sherpa

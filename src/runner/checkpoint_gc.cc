@@ -1,0 +1,99 @@
+#include "runner/checkpoint_gc.h"
+
+#include <filesystem>
+
+namespace sherpa::runner {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<std::string> SplitLineage(const std::string& lineage) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < lineage.size()) {
+    const size_t comma = lineage.find(',', start);
+    const size_t end = comma == std::string::npos ? lineage.size() : comma;
+    if (end > start) parts.push_back(lineage.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
+const std::string* StringParam(const ParameterValues& p, std::string_view key) {
+  auto it = p.find(key);
+  return it != p.end() && it->second.is_string() ? &it->second.as_string() : nullptr;
+}
+
+// Removes `<dir>/<name>` and `<dir>/<name>.*`. Returns true if anything went.
+bool RemoveCheckpoint(const fs::path& dir, const std::string& name) {
+  std::error_code ec;
+  bool removed = fs::remove_all(dir / name, ec) > 0;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string file = it->path().filename().string();
+    if (file.size() > name.size() + 1 && file.compare(0, name.size(), name) == 0 &&
+        file[name.size()] == '.') {
+      removed |= fs::remove_all(it->path(), ec) > 0;
+    }
+  }
+  return removed;
+}
+
+}  // namespace
+
+CheckpointCollector::CheckpointCollector(std::string checkpoint_dir)
+    : dir_(std::move(checkpoint_dir)) {}
+
+void CheckpointCollector::OnTrialCreated(const Trial& trial) {
+  auto generation = trial.parameters.find(kGenerationKey);
+  const std::string* save_to = StringParam(trial.parameters, kSaveToKey);
+  const std::string* lineage = StringParam(trial.parameters, kLineageKey);
+  if (generation == trial.parameters.end() || !generation->second.is_int() || !save_to) return;
+  generations_[generation->second.as_int()].push_back(
+      Member{*save_to, lineage ? SplitLineage(*lineage) : std::vector<std::string>{}});
+}
+
+std::vector<std::string> CheckpointCollector::Collect(const Results& results) {
+  std::vector<std::string> deleted;
+  if (generations_.empty()) return deleted;
+  const int64_t newest = generations_.rbegin()->first;
+  const std::optional<BestResult> best = results.Best();
+  const TrialId best_trial = best ? best->trial_id : 0;
+  // Nothing becomes collectable unless a generation began or the best moved.
+  if (newest == swept_newest_ && best_trial == swept_best_) return deleted;
+  swept_newest_ = newest;
+  swept_best_ = best_trial;
+  // Checkpoints the live members and the best trial descend from.
+  std::set<std::string> keep;
+  for (int64_t g = newest - 1; g <= newest; ++g) {
+    auto it = generations_.find(g);
+    if (it == generations_.end()) continue;
+    for (const Member& m : it->second) {
+      keep.insert(m.save_to);
+      keep.insert(m.lineage.begin(), m.lineage.end());
+    }
+  }
+  if (best) {
+    if (const std::string* s = StringParam(best->parameters, kSaveToKey)) keep.insert(*s);
+    if (const std::string* l = StringParam(best->parameters, kLineageKey)) {
+      for (std::string& name : SplitLineage(*l)) keep.insert(std::move(name));
+    }
+  }
+
+  for (auto it = generations_.begin(); it != generations_.end() && it->first <= newest - 2; ++it) {
+    if (it->first > collected_through_) {
+      for (const Member& m : it->second) pending_.insert(m.save_to);
+    }
+  }
+  collected_through_ = std::max(collected_through_, newest - 2);
+  for (auto it = pending_.begin(); it != pending_.end();) {
+    if (keep.count(*it)) {
+      ++it;
+      continue;
+    }
+    if (RemoveCheckpoint(dir_, *it)) deleted.push_back(*it);
+    it = pending_.erase(it);
+  }
+  return deleted;
+}
+
+}  // namespace sherpa::runner

@@ -1,0 +1,52 @@
+// Checkpoint garbage collection for generational algorithms (PBT).
+//
+// A member of generation g loads a checkpoint of generation g-1 only, so
+// once generation G has begun, a checkpoint of generation G-2 or older is
+// needed only if it is an ancestor of a live member (generations G-1 and G)
+// or of the best trial so far. Everything else is deleted. Live lineages
+// coalesce after a few generations (every member descends from a few old
+// ones), so disk use stays at about two generations plus one thin trunk,
+// instead of growing with population x generations (Ray Tune's most common
+// PBT complaint).
+//
+// It manages `<checkpoint_dir>/<save_to>` (a file or a folder) and files
+// named `<save_to>.<extension>` there.
+#ifndef SHERPA_RUNNER_CHECKPOINT_GC_H_
+#define SHERPA_RUNNER_CHECKPOINT_GC_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "sherpa/results.h"
+
+namespace sherpa::runner {
+
+class CheckpointCollector {
+ public:
+  explicit CheckpointCollector(std::string checkpoint_dir);
+
+  // Every trial the study hands out (and every trial replayed on resume).
+  void OnTrialCreated(const Trial& trial);
+
+  // Deletes what no live member can need; call when trials end. Returns the
+  // save_to names whose checkpoints were deleted by this call.
+  std::vector<std::string> Collect(const Results& results);
+
+ private:
+  struct Member {
+    std::string save_to;
+    std::vector<std::string> lineage;  // load_from chain, oldest first
+  };
+  std::string dir_;
+  std::map<int64_t, std::vector<Member>> generations_;
+  int64_t collected_through_ = 0;  // generations <= this were swept
+  std::set<std::string> pending_;  // swept but kept for a live lineage or the best trial
+  int64_t swept_newest_ = 0;
+  TrialId swept_best_ = 0;
+};
+
+}  // namespace sherpa::runner
+
+#endif  // SHERPA_RUNNER_CHECKPOINT_GC_H_

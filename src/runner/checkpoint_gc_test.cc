@@ -1,0 +1,104 @@
+#include "runner/checkpoint_gc.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "sherpa/algorithms.h"
+#include "sherpa/study.h"
+
+namespace sherpa::runner {
+namespace {
+
+namespace fs = std::filesystem;
+
+class CheckpointGcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("gc_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Save(const std::string& name) {
+    fs::create_directories(dir_ / name);
+    std::ofstream(dir_ / name / "model.pt") << "weights";
+    std::ofstream(dir_ / (name + ".meta")) << "meta";
+  }
+  size_t CountCheckpoints() const {
+    size_t n = 0;
+    for (const auto& entry : fs::directory_iterator(dir_)) n += entry.is_directory();
+    return n;
+  }
+  fs::path dir_;
+};
+
+TEST_F(CheckpointGcTest, DiskStaysBoundedAndLiveLineagesSurvive) {
+  const ParameterSpace space = *ParameterSpace::Create({Continuous("x", {0.1, 1.0})});
+  PopulationBasedTrainingOptions o;
+  o.population_size = 6;
+  o.num_generations = 12;
+  Study study(space, *PopulationBasedTraining(space, o), /*lower_is_better=*/false, nullptr, 11);
+  CheckpointCollector gc(dir_.string());
+  size_t most = 0;
+  for (;;) {
+    Suggestion s = *study.get_suggestion();
+    if (!s.is_trial()) break;
+    const Trial& t = s.trial();
+    gc.OnTrialCreated(t);
+    // A child can load its parent's checkpoint: the collector must not have
+    // deleted it.
+    const std::string load_from = t.parameters.at("load_from").as_string();
+    if (!load_from.empty()) {
+      EXPECT_TRUE(fs::exists(dir_ / load_from)) << "trial " << t.id;
+    }
+    Save(t.parameters.at("save_to").as_string());
+    ASSERT_TRUE(study.add_observation(t, 1, t.parameters.at("x").as_number()).ok());
+    ASSERT_TRUE(study.finalize(t).ok());
+    gc.Collect(study.results());
+    most = std::max(most, CountCheckpoints());
+  }
+  EXPECT_EQ(study.results().num_trials(), 72u);
+  // About two generations (12) plus a thin trunk of shared ancestors, never
+  // all 72.
+  EXPECT_LE(most, 2u * 6u + 12u);
+  EXPECT_LT(CountCheckpoints(), 72u);
+  // The best trial's whole chain is still on disk.
+  std::optional<BestResult> best = study.get_best_result();
+  ASSERT_TRUE(best.has_value());
+  EXPECT_TRUE(fs::exists(dir_ / best->parameters.at("save_to").as_string()));
+  std::string lineage = best->parameters.at("lineage").as_string();
+  for (size_t start = 0, comma; (comma = lineage.find(',', start)) != std::string::npos;
+       start = comma + 1) {
+    EXPECT_TRUE(fs::exists(dir_ / lineage.substr(start, comma - start)));
+  }
+}
+
+TEST_F(CheckpointGcTest, RemovesFilesWithExtensionsToo) {
+  CheckpointCollector gc(dir_.string());
+  Results results(true);
+  for (TrialId id = 1; id <= 3; ++id) {
+    Trial t{id,
+            {{"save_to", Value(std::to_string(id))},
+             {"lineage", Value("")},
+             {"load_from", Value("")},
+             {"generation", Value(id)}}};
+    ASSERT_TRUE(results.AddTrial(t).ok());
+    gc.OnTrialCreated(t);
+    Save(std::to_string(id));
+  }
+  // Trial 1 (generation 1) has no live descendant once generation 3 began
+  // and is not the best: it goes, with its ".meta" file.
+  ASSERT_TRUE(results.AddObservation(3, {1, 0.1, {}}).ok());
+  std::vector<std::string> deleted = gc.Collect(results);
+  EXPECT_EQ(deleted, std::vector<std::string>{"1"});
+  EXPECT_FALSE(fs::exists(dir_ / "1"));
+  EXPECT_FALSE(fs::exists(dir_ / "1.meta"));
+  EXPECT_TRUE(fs::exists(dir_ / "2"));
+}
+
+}  // namespace
+}  // namespace sherpa::runner

@@ -1,0 +1,164 @@
+#include "runner/replay.h"
+
+#include <algorithm>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "sherpa/algorithms.h"
+
+namespace sherpa::runner {
+namespace {
+
+using storage::EventKind;
+using storage::StoredEvent;
+using ::testing::HasSubstr;
+
+ParameterSpace Space() { return *ParameterSpace::Create({Continuous("x", {0.1, 1.0})}); }
+
+Study Pbt(uint64_t seed) {
+  PopulationBasedTrainingOptions o;
+  o.population_size = 4;
+  o.num_generations = 5;
+  return Study(Space(), *PopulationBasedTraining(Space(), o), /*lower_is_better=*/false, nullptr,
+               seed);
+}
+
+// Runs a study for `steps` loop turns, logging events as the runner would,
+// with two trials "running" at a time.
+std::vector<StoredEvent> RunAndLog(Study& study, int steps) {
+  std::vector<StoredEvent> log;
+  std::vector<Trial> running;
+  int64_t seq = 0;
+  for (int step = 0; step < steps; ++step) {
+    while (running.size() < 2) {
+      Suggestion s = *study.get_suggestion();
+      if (!s.is_trial()) break;
+      StoredEvent e;
+      e.seq = ++seq;
+      e.kind = EventKind::kTrialCreated;
+      e.trial_id = s.trial().id;
+      e.trial = s.trial();
+      log.push_back(e);
+      running.push_back(s.trial());
+    }
+    if (running.empty()) break;
+    Trial t = running.front();
+    running.erase(running.begin());
+    const double objective = t.parameters.at("x").as_number() * static_cast<double>(t.id % 5);
+    EXPECT_TRUE(study.add_observation(t, 1, objective).ok());
+    StoredEvent o;
+    o.seq = ++seq;
+    o.kind = EventKind::kObservation;
+    o.trial_id = t.id;
+    o.observation = Observation{1, objective, {}};
+    log.push_back(o);
+    // Every third trial fails (after reporting), the rest complete.
+    const TrialStatus status = t.id % 3 == 0 ? TrialStatus::kFailed : TrialStatus::kCompleted;
+    EXPECT_TRUE(study.finalize(t, status).ok());
+    StoredEvent end;
+    end.seq = ++seq;
+    end.kind = EventKind::kTrialEnded;
+    end.trial_id = t.id;
+    end.status = status;
+    log.push_back(end);
+  }
+  return log;
+}
+
+TEST(ReplayTest, RebuildsPbtSoTheStudyContinuesExactlyAsWithoutTheCrash) {
+  Study original = Pbt(7);
+  std::vector<StoredEvent> log = RunAndLog(original, 9);  // part-way through generation 3
+
+  Study resumed = Pbt(7);
+  StatusOr<ReplayOutcome> outcome = Replay(log, resumed);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_EQ(resumed.results().num_finalized(), original.results().num_finalized());
+
+  // From here on both studies must hand out the same trials.
+  for (int i = 0; i < 6; ++i) {
+    StatusOr<Suggestion> a = original.get_suggestion();
+    StatusOr<Suggestion> b = resumed.get_suggestion();
+    ASSERT_TRUE(a.ok() && b.ok());
+    ASSERT_EQ(a->kind(), b->kind());
+    if (!a->is_trial()) break;
+    EXPECT_EQ(a->trial().id, b->trial().id);
+    EXPECT_EQ(a->trial().parameters, b->trial().parameters);
+  }
+}
+
+TEST(ReplayTest, UnfinishedTrialsAreReturnedWithoutTheirPartialObservations) {
+  Study original = Pbt(3);
+  std::vector<StoredEvent> log = RunAndLog(original, 2);
+  // A trial that was running when the runner died, with one report.
+  Suggestion s = *original.get_suggestion();
+  ASSERT_TRUE(s.is_trial());
+  StoredEvent created;
+  created.kind = EventKind::kTrialCreated;
+  created.trial_id = s.trial().id;
+  created.trial = s.trial();
+  log.push_back(created);
+  StoredEvent started;
+  started.kind = EventKind::kTrialStarted;
+  started.trial_id = s.trial().id;
+  started.attempt = 1;
+  log.push_back(started);
+  StoredEvent partial;
+  partial.kind = EventKind::kObservation;
+  partial.trial_id = s.trial().id;
+  partial.attempt = 1;
+  partial.observation = Observation{1, 0.5, {}};
+  log.push_back(partial);
+
+  Study resumed = Pbt(3);
+  StatusOr<ReplayOutcome> outcome = Replay(log, resumed);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  // Two were running: the one RunAndLog left and the one with a report.
+  ASSERT_EQ(outcome->unfinished.size(), 2u);
+  EXPECT_TRUE(std::any_of(outcome->unfinished.begin(), outcome->unfinished.end(),
+                          [&](const Trial& t) { return t.id == s.trial().id; }));
+  EXPECT_EQ(outcome->attempts.at(s.trial().id), 1);
+  // The re-run reports iteration 1 again; the study must accept it.
+  EXPECT_TRUE(resumed.results().Find(s.trial().id)->observations().empty());
+  EXPECT_TRUE(resumed.add_observation(s.trial(), 1, 0.7).ok());
+}
+
+TEST(ReplayTest, RefusesALogTheAlgorithmWouldNotProduce) {
+  Study original = Pbt(1);
+  std::vector<StoredEvent> log = RunAndLog(original, 3);
+  Study other_seed = Pbt(2);
+  StatusOr<ReplayOutcome> outcome = Replay(log, other_seed);
+  ASSERT_FALSE(outcome.ok());
+  EXPECT_EQ(outcome.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(outcome.status().message(), HasSubstr("spec or its seed changed"));
+}
+
+TEST(ReplayTest, ResubmittedTrialsAreQueuedAgain) {
+  Study original(Space(), *RandomSearch(3), true, nullptr, 5);
+  std::vector<StoredEvent> log;
+  Trial t = original.get_suggestion()->trial();
+  StoredEvent created;
+  created.kind = EventKind::kTrialCreated;
+  created.trial_id = t.id;
+  created.trial = t;
+  log.push_back(created);
+  StoredEvent failed;
+  failed.kind = EventKind::kTrialEnded;
+  failed.trial_id = t.id;
+  failed.status = TrialStatus::kFailed;
+  log.push_back(failed);
+  StoredEvent reopened;
+  reopened.kind = EventKind::kTrialReopened;
+  reopened.trial_id = t.id;
+  log.push_back(reopened);
+
+  Study resumed(Space(), *RandomSearch(3), true, nullptr, 5);
+  StatusOr<ReplayOutcome> outcome = Replay(log, resumed);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  ASSERT_EQ(outcome->unfinished.size(), 1u);  // it had not run again yet
+  EXPECT_EQ(outcome->resubmits.at(t.id), 1);
+  EXPECT_FALSE(resumed.results().Find(t.id)->finalized());
+}
+
+}  // namespace
+}  // namespace sherpa::runner

@@ -1,0 +1,802 @@
+// The runner: SHERPA's _Runner loop, event-driven.
+//
+// Threads and who owns what:
+//   * the caller's thread runs the loop (Runner::Run): it alone submits and
+//     kills jobs and decides when a trial has ended;
+//   * the HTTP server's workers call the TrialService methods (trials fetch
+//     their parameters and report);
+//   * the scheduler's threads report job exits through on_change;
+//   * a signal thread turns Ctrl-C into a graceful stop.
+// One mutex guards the Study and the table of running trials. Everything
+// that changes what the loop should do sets `dirty_` and notifies `wake_`,
+// so the loop sleeps until there is work: no polling interval stands
+// between a trial's exit and the start of the next one.
+#include "sherpa/runner.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <random>
+#include <sstream>
+#include <thread>
+#include <unordered_map>
+
+#include <sys/stat.h>
+
+#include "json/value_json.h"
+#include "runner/checkpoint_gc.h"
+#include "runner/progress.h"
+#include "runner/replay.h"
+#include "server/http_server.h"
+#include "storage/study_store.h"
+
+#include "sherpa/scheduler.h"
+#include "sherpa/study.h"
+
+namespace sherpa {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using storage::EventKind;
+using storage::StoredEvent;
+
+double NowSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string RandomToken() {
+  std::random_device device;  // /dev/urandom: tokens must not be guessable
+  std::ostringstream os;
+  for (int i = 0; i < 4; ++i) {
+    os << std::hex;
+    const uint64_t word = (uint64_t{device()} << 32) | device();
+    char buf[17];
+    std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(word));
+    os << buf;
+  }
+  return os.str();
+}
+
+std::string Timestamp() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+// The last `lines` lines of a file, for showing why a trial failed.
+std::string Tail(const std::string& path, size_t lines) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return "";
+  in.seekg(0, std::ios::end);
+  const std::streamoff size = in.tellg();
+  const std::streamoff start = std::max<std::streamoff>(0, size - 4096);
+  in.seekg(start);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  size_t pos = text.size();
+  if (pos > 0 && text[pos - 1] == '\n') --pos;
+  size_t found = 0;
+  while (pos > 0 && found < lines) {
+    pos = text.rfind('\n', pos - 1);
+    if (pos == std::string::npos) {
+      pos = 0;
+      break;
+    }
+    ++found;
+  }
+  std::string tail = text.substr(pos == 0 ? 0 : pos + 1);
+  while (!tail.empty() && tail.back() == '\n') tail.pop_back();
+  return tail;
+}
+
+std::string Indent(const std::string& text, const std::string& prefix) {
+  std::string out = prefix;
+  for (char c : text) {
+    out += c;
+    if (c == '\n') out += prefix;
+  }
+  return out;
+}
+
+// Finds the folder holding our `sherpa` Python module: next to the program
+// in an install, or in the source tree above a build folder.
+std::string FindPythonPath() {
+  if (const char* env = std::getenv("SHERPA_PYTHONPATH")) return env;
+  std::error_code ec;
+  fs::path dir = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (int up = 0; up < 6 && !dir.empty(); ++up, dir = dir.parent_path()) {
+    for (const fs::path& candidate : {dir / "python", dir / "share" / "sherpa" / "python"}) {
+      if (fs::exists(candidate / "sherpa" / "__init__.py", ec)) return candidate.string();
+    }
+    if (dir == dir.parent_path()) break;
+  }
+  return "";
+}
+
+// Blocks SIGINT and SIGTERM in every thread started after it (they inherit
+// the mask) and turns them into calls of `on_signal` on a thread of its own,
+// where ordinary code (locks, condition variables) is allowed.
+class SignalCatcher {
+ public:
+  explicit SignalCatcher(std::function<void(int)> on_signal) : on_signal_(std::move(on_signal)) {
+    sigemptyset(&set_);
+    sigaddset(&set_, SIGINT);
+    sigaddset(&set_, SIGTERM);
+    sigaddset(&set_, SIGUSR2);  // our own wake-up for shutdown
+    pthread_sigmask(SIG_BLOCK, &set_, &old_);
+    thread_ = std::thread([this] {
+      for (;;) {
+        int sig = 0;
+        if (sigwait(&set_, &sig) != 0) continue;
+        if (stop_.load()) return;
+        on_signal_(sig);
+      }
+    });
+  }
+  ~SignalCatcher() {
+    stop_.store(true);
+    pthread_kill(thread_.native_handle(), SIGUSR2);
+    thread_.join();
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+
+ private:
+  std::function<void(int)> on_signal_;
+  sigset_t set_, old_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+class Runner final : public server::TrialService {
+ public:
+  explicit Runner(OptimizeOptions options)
+      : options_(std::move(options)),
+        progress_(options_.progress, stderr),
+        study_(std::move(options_.parameters), std::move(options_.algorithm),
+               options_.lower_is_better, std::move(options_.stopping_rule), options_.seed) {}
+
+  ~Runner() override {
+    server_.reset();     // no request may arrive while members go away
+    scheduler_.reset();  // kills what still runs, joins its threads
+  }
+
+  StatusOr<OptimizeResult> Run();
+
+  // --- server::TrialService, called from HTTP worker threads ---
+  std::optional<server::Principal> Authenticate(std::string_view token) override {
+    if (token == study_token_) return server::Principal{std::nullopt, true};
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = tokens_.find(std::string(token));
+    if (it == tokens_.end()) return std::nullopt;
+    return server::Principal{it->second, false};
+  }
+
+  StatusOr<Trial> GetTrial(TrialId id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const TrialRecord* record = study_.results().Find(id);
+    if (!record) return NotFoundError("trial " + std::to_string(id) + " is not part of this study");
+    return record->trial();
+  }
+
+  StatusOr<bool> Report(TrialId id, Observation observation) override {
+    uint64_t ticket = 0;
+    bool stop = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto running = running_.find(id);
+      const TrialRecord* record = study_.results().Find(id);
+      if (!record)
+        return NotFoundError("trial " + std::to_string(id) + " is not part of this study");
+      if (running == running_.end() && !record->finalized()) {
+        return FailedPreconditionError("trial " + std::to_string(id) + " is not running");
+      }
+      const int attempt = running == running_.end() ? 0 : running->second.attempt;
+      SHERPA_RETURN_IF_ERROR(study_.add_observation(record->trial(), observation.iteration,
+                                                    observation.objective, observation.context));
+      StoredEvent event;
+      event.kind = EventKind::kObservation;
+      event.trial_id = id;
+      event.attempt = attempt;
+      event.at = NowSeconds();
+      event.observation = std::move(observation);
+      ticket = Append(std::move(event));
+      StatusOr<bool> should_stop = study_.should_trial_stop(record->trial());
+      stop = should_stop.ok() && *should_stop;
+      results_changed_ = true;
+      // The loop only needs waking if it may have to stop someone.
+      if (stop || study_.stopping_rule() != nullptr) MarkDirty();
+    }
+    // Acknowledged only once durable: a report the trial saw succeed is
+    // never lost, whatever happens to the runner afterwards.
+    SHERPA_RETURN_IF_ERROR(store_->WaitDurable(ticket));
+    return stop;
+  }
+
+  StatusOr<bool> ShouldStop(TrialId id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    const TrialRecord* record = study_.results().Find(id);
+    if (!record) return NotFoundError("trial " + std::to_string(id) + " is not part of this study");
+    return study_.should_trial_stop(record->trial());
+  }
+
+  Status EndTrial(TrialId id, TrialStatus status) override {
+    uint64_t ticket = 0;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = running_.find(id);
+      if (it == running_.end() || it->second.ended) {
+        return FailedPreconditionError("trial " + std::to_string(id) + " is not running");
+      }
+      ticket = FinalizeLocked(it->second, status,
+                              status == TrialStatus::kCompleted
+                                  ? ""
+                                  : "the trial reported " + std::string(TrialStatusName(status)));
+      it->second.ended = true;
+      MarkDirty();
+    }
+    return store_->WaitDurable(ticket);
+  }
+
+  Status RequestStop(TrialId id) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (running_.find(id) == running_.end()) {
+      return FailedPreconditionError("trial " + std::to_string(id) + " is not running");
+    }
+    study_.request_stop(id);
+    MarkDirty();
+    return OkStatus();
+  }
+
+  StatusOr<std::string> StudySummaryJson() override {
+    std::lock_guard<std::mutex> lock(mu_);
+    json::Json out{{"output_dir", output_dir_},
+                   {"algorithm", std::string(study_.algorithm().name())},
+                   {"lower_is_better", study_.lower_is_better()},
+                   {"running", running_.size()},
+                   {"completed", completed_},
+                   {"failed", failed_},
+                   {"stopped", stopped_},
+                   {"trials", study_.results().num_trials()}};
+    if (auto best = study_.get_best_result()) {
+      out["best"] = {{"trial_id", best->trial_id},
+                     {"iteration", best->iteration},
+                     {"objective", best->objective},
+                     {"parameters", json::ToJson(best->parameters)}};
+    }
+    return out.dump();
+  }
+
+ private:
+  struct RunningTrial {
+    Trial trial;
+    int attempt = 1;
+    JobId job;
+    std::string token;
+    Clock::time_point started;
+    bool kill_sent = false;
+    bool timed_out = false;
+    bool interrupted = false;  // stopped by Ctrl-C: runs again on resume
+    bool ended = false;        // ended through the API before its process exited
+  };
+
+  // Every event goes through here so the runner knows what to flush at the end.
+  uint64_t Append(StoredEvent event) {
+    const uint64_t ticket = store_->Append(std::move(event));
+    last_ticket_ = std::max(last_ticket_, ticket);
+    return ticket;
+  }
+
+  void MarkDirty() {
+    dirty_ = true;
+    wake_.notify_one();
+  }
+
+  Status Prepare();
+  Status Resume();
+  void StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, int attempt,
+                  bool restarted);
+  void HandleEndedJobs(std::unique_lock<std::mutex>& lock);
+  void EndTrialLocked(RunningTrial& running, const JobStatus& job);
+  uint64_t FinalizeLocked(RunningTrial& running, TrialStatus status, const std::string& reason);
+  void EnforceStops();
+  void SubmitNewTrials(std::unique_lock<std::mutex>& lock);
+  void WriteResultsCsv(bool force);
+  runner::ProgressSnapshot Snapshot() const;
+  std::string OutputPath(TrialId id) const {
+    return (fs::path(output_dir_) / "jobs" / ("trial_" + std::to_string(id) + ".out")).string();
+  }
+
+  OptimizeOptions options_;
+  runner::Progress progress_;
+  std::string output_dir_;
+  std::string working_dir_;
+  std::string python_path_;
+  std::string study_token_;
+  std::unique_ptr<storage::StudyStore> store_;
+  std::unique_ptr<Scheduler> scheduler_;
+  std::unique_ptr<server::HttpServer> server_;
+  std::string host_;
+  int port_ = 0;
+  std::unique_ptr<runner::CheckpointCollector> gc_;
+
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool dirty_ = true;
+  Study study_;
+  std::unordered_map<TrialId, RunningTrial> running_;
+  std::unordered_map<std::string, TrialId> tokens_;
+  std::vector<Trial> restarts_;  // unfinished trials found on resume
+  std::map<TrialId, int> attempts_;
+  std::map<TrialId, int> resubmits_;
+  uint64_t last_ticket_ = 0;
+  bool algorithm_done_ = false;
+  bool results_changed_ = false;
+  int interrupts_ = 0;
+  bool stopping_ = false;
+  Status fatal_;
+  size_t completed_ = 0, failed_ = 0, stopped_ = 0;
+  Clock::time_point last_csv_ = Clock::now() - std::chrono::hours(1);
+};
+
+Status Runner::Prepare() {
+  if (options_.command.empty()) {
+    return InvalidArgumentError(
+        "command is empty: give the trial command to run, e.g. "
+        "\"python3 trial.py\"");
+  }
+  if (options_.max_concurrent == 0) {
+    return InvalidArgumentError("max_concurrent must be at least 1");
+  }
+  std::error_code ec;
+  working_dir_ = options_.working_dir.empty() ? fs::current_path(ec).string()
+                                              : fs::absolute(options_.working_dir, ec).string();
+  if (!fs::is_directory(working_dir_, ec)) {
+    return InvalidArgumentError("working_dir '" + working_dir_ + "' is not a directory");
+  }
+  std::string dir = options_.output_dir.empty() ? "output_" + Timestamp() : options_.output_dir;
+  fs::path out = fs::path(dir).is_absolute() ? fs::path(dir) : fs::path(working_dir_) / dir;
+  output_dir_ = out.lexically_normal().string();
+  const fs::path db = out / "study.db";
+  if (options_.resume && !fs::exists(db, ec)) {
+    return FailedPreconditionError("no study to resume in " + output_dir_ + " (no study.db)");
+  }
+  if (!options_.resume && fs::exists(db, ec)) {
+    return FailedPreconditionError(output_dir_ +
+                                   " holds a study already; resume it with `sherpa resume " +
+                                   output_dir_ + "` or choose another output_dir");
+  }
+  fs::create_directories(out / "jobs", ec);
+  fs::create_directories(out / "checkpoints", ec);
+  if (ec) return InternalError("cannot create " + output_dir_ + ": " + ec.message());
+
+  SHERPA_ASSIGN_OR_RETURN(store_, storage::StudyStore::Open(db.string(), !options_.resume));
+  python_path_ = options_.python_path.empty() ? FindPythonPath() : options_.python_path;
+  if (options_.checkpoint_gc) {
+    gc_ = std::make_unique<runner::CheckpointCollector>((out / "checkpoints").string());
+  }
+
+  if (options_.resume) {
+    SHERPA_ASSIGN_OR_RETURN(std::optional<std::string> token, store_->GetMeta("study_token"));
+    study_token_ = token.value_or(RandomToken());
+    SHERPA_RETURN_IF_ERROR(Resume());
+  } else {
+    study_token_ = RandomToken();
+    SHERPA_RETURN_IF_ERROR(store_->PutMeta("study_token", study_token_));
+    SHERPA_RETURN_IF_ERROR(store_->PutMeta("seed", std::to_string(options_.seed)));
+    SHERPA_RETURN_IF_ERROR(
+        store_->PutMeta("lower_is_better", options_.lower_is_better ? "true" : "false"));
+    SHERPA_RETURN_IF_ERROR(store_->PutMeta("command", options_.command));
+    SHERPA_RETURN_IF_ERROR(store_->PutMeta("working_dir", working_dir_));
+    if (!options_.spec_json.empty()) {
+      SHERPA_RETURN_IF_ERROR(store_->PutMeta("spec", options_.spec_json));
+    }
+  }
+  {
+    const fs::path token_file = out / "study.token";
+    std::ofstream(token_file) << study_token_ << "\n";
+    fs::permissions(token_file, fs::perms::owner_read | fs::perms::owner_write,
+                    fs::perm_options::replace, ec);
+  }
+
+  LocalSchedulerOptions local;
+  local.resources = options_.scheduler.resources;
+  local.set_cuda_visible_devices = options_.scheduler.set_cuda_visible_devices;
+  local.kill_grace = options_.scheduler.kill_grace;
+  local.on_change = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    MarkDirty();
+  };
+  if (options_.scheduler.name != "local") {
+    return InvalidArgumentError("scheduler '" + options_.scheduler.name +
+                                "' is not available; use 'local'");
+  }
+  scheduler_ = NewLocalScheduler(std::move(local));
+
+  server::HttpServerOptions http;
+  http.host = options_.host;
+  http.port = options_.port;
+  // One worker per connected trial, plus room for browsers and the CLI.
+  http.threads = std::min<size_t>(512, 2 * options_.max_concurrent + 16);
+  server_ = std::make_unique<server::HttpServer>(this, http);
+  SHERPA_ASSIGN_OR_RETURN(port_, server_->Start());
+  host_ = options_.host;
+  return OkStatus();
+}
+
+Status Runner::Resume() {
+  SHERPA_ASSIGN_OR_RETURN(std::vector<StoredEvent> events, store_->LoadEvents());
+  std::lock_guard<std::mutex> lock(mu_);
+  SHERPA_ASSIGN_OR_RETURN(runner::ReplayOutcome outcome, runner::Replay(events, study_));
+  restarts_ = std::move(outcome.unfinished);
+  attempts_ = std::move(outcome.attempts);
+  resubmits_ = std::move(outcome.resubmits);
+  for (const TrialRecord& record : study_.results().trials()) {
+    switch (record.status()) {
+      case TrialStatus::kCompleted:
+        ++completed_;
+        break;
+      case TrialStatus::kFailed:
+        ++failed_;
+        break;
+      case TrialStatus::kStopped:
+        ++stopped_;
+        break;
+      case TrialStatus::kIntermediate:
+        break;
+    }
+    if (gc_) gc_->OnTrialCreated(record.trial());
+  }
+  progress_.Event("resumed " + output_dir_ + ": " + std::to_string(outcome.events) +
+                  " events replayed, " + std::to_string(study_.results().num_finalized()) +
+                  " trials finished, " + std::to_string(restarts_.size()) +
+                  " to run again from their load_from");
+  return OkStatus();
+}
+
+void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, int attempt,
+                        bool restarted) {
+  RunningTrial running;
+  running.trial = trial;
+  running.attempt = attempt;
+  running.token = RandomToken();
+  running.started = Clock::now();
+  tokens_[running.token] = trial.id;
+
+  JobSpec job;
+  job.command = options_.command;
+  job.name = "trial_" + std::to_string(trial.id);
+  job.output_path = OutputPath(trial.id);
+  job.working_dir = working_dir_;
+  job.env = {{"SHERPA_TRIAL_ID", std::to_string(trial.id)},
+             {"SHERPA_HOST", host_ == "0.0.0.0" ? "127.0.0.1" : host_},
+             {"SHERPA_PORT", std::to_string(port_)},
+             {"SHERPA_TOKEN", running.token},
+             {"SHERPA_OUTPUT_DIR", output_dir_}};
+  if (!python_path_.empty()) {
+    const char* existing = std::getenv("PYTHONPATH");
+    job.env["PYTHONPATH"] =
+        python_path_ + (existing && *existing ? ":" + std::string(existing) : std::string());
+  }
+  StoredEvent started;
+  started.kind = restarted ? EventKind::kTrialRestarted : EventKind::kTrialStarted;
+  started.trial_id = trial.id;
+  started.attempt = attempt;
+  started.at = NowSeconds();
+  RunningTrial& slot = running_.emplace(trial.id, std::move(running)).first->second;
+
+  // Spawning takes a millisecond; reports of other trials need not wait.
+  lock.unlock();
+  StatusOr<JobId> id = scheduler_->submit(job);
+  lock.lock();
+  if (!id.ok()) {
+    progress_.Event("trial " + std::to_string(trial.id) +
+                    " could not start: " + id.status().ToString());
+    JobStatus failed;
+    failed.state = JobState::kFailed;
+    failed.exit_code = -1;
+    failed.reason = "could not start: " + id.status().message();
+    EndTrialLocked(slot, failed);
+    return;
+  }
+  slot.job = *id;
+  started.job_id = *id;
+  Append(std::move(started));
+}
+
+uint64_t Runner::FinalizeLocked(RunningTrial& running, TrialStatus status,
+                                const std::string& reason) {
+  const Status finalized = study_.finalize(running.trial, status);
+  if (!finalized.ok()) progress_.Event("internal: " + finalized.ToString());
+  switch (status) {
+    case TrialStatus::kCompleted:
+      ++completed_;
+      break;
+    case TrialStatus::kFailed:
+      ++failed_;
+      break;
+    default:
+      ++stopped_;
+      break;
+  }
+  results_changed_ = true;
+  StoredEvent event;
+  event.kind = EventKind::kTrialEnded;
+  event.trial_id = running.trial.id;
+  event.attempt = running.attempt;
+  event.at = NowSeconds();
+  event.status = status;
+  event.reason = reason;
+  return Append(std::move(event));
+}
+
+void Runner::EndTrialLocked(RunningTrial& running, const JobStatus& job) {
+  const TrialId id = running.trial.id;
+  tokens_.erase(running.token);
+  if (running.interrupted && !running.ended) {
+    // Ctrl-C: not the trial's fault. It stays unfinished in study.db and
+    // runs again on resume.
+    running_.erase(id);
+    return;
+  }
+  if (!running.ended) {
+    const TrialRecord* record = study_.results().Find(id);
+    const bool reported = record && !record->observations().empty();
+    TrialStatus status = TrialStatus::kFailed;
+    std::string reason = job.reason;
+    if (running.timed_out) {
+      reason = "timed out after " + std::to_string(options_.trial_timeout.count()) + " s";
+    } else if (job.state == JobState::kKilled || running.kill_sent) {
+      status = TrialStatus::kStopped;
+      reason = "stopped";
+    } else if (job.state == JobState::kCompleted) {
+      if (reported) {
+        status = TrialStatus::kCompleted;
+      } else {
+        reason = "exited without reporting a result";
+      }
+    }
+    FinalizeLocked(running, status, reason);
+    if (status == TrialStatus::kFailed) {
+      std::string message =
+          "trial " + std::to_string(id) + " FAILED (" + reason + "); output: " + OutputPath(id);
+      const std::string tail = Tail(OutputPath(id), 10);
+      if (!tail.empty()) message += "\n" + Indent(tail, "    | ");
+      progress_.Event(message);
+      if (options_.resubmit_failed_trials && !reported && !stopping_ &&
+          resubmits_[id] < options_.max_resubmits) {
+        if (study_.add_trial(running.trial).ok()) {
+          ++resubmits_[id];
+          StoredEvent reopened;
+          reopened.kind = EventKind::kTrialReopened;
+          reopened.trial_id = id;
+          reopened.attempt = running.attempt;
+          reopened.at = NowSeconds();
+          Append(std::move(reopened));
+          --failed_;
+          progress_.Event("trial " + std::to_string(id) + " resubmitted (" +
+                          std::to_string(resubmits_[id]) + " of " +
+                          std::to_string(options_.max_resubmits) + ")");
+        }
+      }
+    }
+  }
+  running_.erase(id);
+  if (gc_) gc_->Collect(study_.results());
+}
+
+void Runner::HandleEndedJobs(std::unique_lock<std::mutex>& lock) {
+  std::vector<JobId> jobs;
+  std::unordered_map<JobId, TrialId> trial_of;
+  for (const auto& [id, running] : running_) {
+    if (running.job.empty()) continue;
+    jobs.push_back(running.job);
+    trial_of[running.job] = id;
+  }
+  if (jobs.empty()) return;
+  lock.unlock();
+  StatusOr<std::map<JobId, JobStatus>> states = scheduler_->status(jobs);
+  lock.lock();
+  if (!states.ok()) {
+    progress_.Event("scheduler: " + states.status().ToString() + " (will ask again)");
+    return;
+  }
+  for (const auto& [job, state] : *states) {
+    if (!state.ended()) continue;
+    auto it = running_.find(trial_of[job]);
+    if (it == running_.end() || it->second.job != job) continue;
+    EndTrialLocked(it->second, state);
+  }
+}
+
+void Runner::EnforceStops() {
+  const auto now = Clock::now();
+  for (auto& [id, running] : running_) {
+    if (running.kill_sent || running.job.empty()) continue;
+    bool kill = stopping_;
+    if (stopping_) running.interrupted = true;
+    if (!kill && options_.trial_timeout.count() > 0 &&
+        now - running.started > options_.trial_timeout) {
+      running.timed_out = kill = true;
+    }
+    if (!kill) {
+      StatusOr<bool> stop = study_.should_trial_stop(running.trial);
+      kill = stop.ok() && *stop;
+    }
+    if (kill) {
+      running.kill_sent = true;
+      const Status killed = scheduler_->kill(running.job);
+      if (!killed.ok())
+        progress_.Event("cannot stop trial " + std::to_string(id) + ": " + killed.ToString());
+    }
+  }
+}
+
+void Runner::SubmitNewTrials(std::unique_lock<std::mutex>& lock) {
+  if (stopping_) return;
+  while (running_.size() < options_.max_concurrent &&
+         (scheduler_->capacity() == 0 || running_.size() < scheduler_->capacity())) {
+    if (!restarts_.empty()) {
+      Trial trial = std::move(restarts_.back());
+      restarts_.pop_back();
+      StartTrial(lock, trial, ++attempts_[trial.id], /*restarted=*/true);
+      continue;
+    }
+    if (algorithm_done_) return;
+    StatusOr<Suggestion> suggestion = study_.get_suggestion();
+    if (!suggestion.ok()) {
+      fatal_ = suggestion.status();
+      stopping_ = true;
+      progress_.Event("the algorithm cannot go on: " + fatal_.ToString());
+      return;
+    }
+    if (suggestion->is_wait()) return;
+    if (suggestion->is_done()) {
+      algorithm_done_ = true;
+      return;
+    }
+    Trial trial = std::move(*suggestion).trial();
+    const bool resubmission = attempts_.count(trial.id) > 0;
+    if (!resubmission) {
+      StoredEvent created;
+      created.kind = EventKind::kTrialCreated;
+      created.trial_id = trial.id;
+      created.at = NowSeconds();
+      created.trial = trial;
+      Append(std::move(created));
+      if (gc_) gc_->OnTrialCreated(trial);
+    }
+    StartTrial(lock, trial, ++attempts_[trial.id], /*restarted=*/false);
+  }
+}
+
+runner::ProgressSnapshot Runner::Snapshot() const {
+  runner::ProgressSnapshot s;
+  s.running = running_.size();
+  s.completed = completed_;
+  s.failed = failed_;
+  s.stopped = stopped_;
+  s.best = study_.get_best_result();
+  s.lower_is_better = study_.lower_is_better();
+  const auto& trials = study_.results().trials();
+  if (!trials.empty()) {
+    const ParameterValues& p = trials.back().trial().parameters;
+    if (auto g = p.find(kGenerationKey); g != p.end() && g->second.is_int()) {
+      s.generation = g->second.as_int();
+    }
+  }
+  return s;
+}
+
+void Runner::WriteResultsCsv(bool force) {
+  if (!results_changed_) return;
+  const auto now = Clock::now();
+  // Rewriting the table costs O(rows): at most once a second while running.
+  if (!force && now - last_csv_ < std::chrono::seconds(1)) return;
+  last_csv_ = now;
+  results_changed_ = false;
+  const fs::path final_path = fs::path(output_dir_) / "results.csv";
+  const fs::path tmp = fs::path(output_dir_) / "results.csv.tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    study_.results().WriteCsv(out);
+  }
+  std::error_code ec;
+  fs::rename(tmp, final_path, ec);  // readers never see a half-written file
+}
+
+StatusOr<OptimizeResult> Runner::Run() {
+  std::unique_ptr<SignalCatcher> signals;
+  if (options_.handle_signals) {
+    // Before any thread exists, so all of them inherit the blocked mask.
+    signals = std::make_unique<SignalCatcher>([this](int sig) {
+      std::lock_guard<std::mutex> lock(mu_);
+      ++interrupts_;
+      (void)sig;
+      MarkDirty();
+    });
+  }
+  SHERPA_RETURN_IF_ERROR(Prepare());
+  progress_.Event("sherpa: study in " + output_dir_ + "; trial API on http://" + host_ + ":" +
+                  std::to_string(port_) + " (study token in " + output_dir_ + "/study.token)");
+
+  std::unique_lock<std::mutex> lock(mu_);
+  int handled_interrupts = 0;
+  for (;;) {
+    // No work is skipped by waking early, and every source of work sets
+    // dirty_; the timeout only paces progress output and trial timeouts.
+    wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return dirty_; });
+    dirty_ = false;
+
+    if (interrupts_ > handled_interrupts) {
+      if (handled_interrupts == 0) {
+        progress_.Event("interrupted: stopping " + std::to_string(running_.size()) +
+                        " running trials (Ctrl-C again to kill them at once)");
+      } else {
+        for (auto& [id, running] : running_) {
+          running.interrupted = true;
+          if (!running.job.empty()) (void)scheduler_->kill(running.job);
+        }
+      }
+      handled_interrupts = interrupts_;
+      stopping_ = true;
+    }
+
+    HandleEndedJobs(lock);
+    EnforceStops();
+    SubmitNewTrials(lock);
+    WriteResultsCsv(false);
+    progress_.Update(Snapshot());
+
+    if (running_.empty() && (stopping_ || (algorithm_done_ && restarts_.empty()))) break;
+    if (running_.empty() && !algorithm_done_ && !stopping_) {
+      // The algorithm answered WAIT with nothing running: it can never be
+      // answered. That is a bug in the algorithm, not something to wait for.
+      fatal_ = InternalError(std::string(study_.algorithm().name()) +
+                             " answered WAIT while no trial was running");
+      break;
+    }
+  }
+  WriteResultsCsv(true);
+  progress_.Update(Snapshot(), /*force=*/true);
+  progress_.Finish();
+
+  OptimizeResult result;
+  result.output_dir = output_dir_;
+  result.best = study_.get_best_result();
+  result.completed = completed_;
+  result.failed = failed_;
+  result.stopped = stopped_;
+  result.interrupted = handled_interrupts > 0;
+  lock.unlock();
+
+  server_->Stop();
+  // Everything appended so far must be on disk before we say we are done.
+  const Status flushed = store_->WaitDurable(last_ticket_);
+  if (!flushed.ok() && fatal_.ok()) fatal_ = flushed;
+  if (!fatal_.ok()) return fatal_;
+  if (result.interrupted) {
+    progress_.Event("stopped; continue with: sherpa resume " + output_dir_);
+  }
+  return result;
+}
+
+}  // namespace
+
+StatusOr<OptimizeResult> optimize(OptimizeOptions options) {
+  if (!options.algorithm) return InvalidArgumentError("no algorithm given");
+  Runner runner(std::move(options));
+  return runner.Run();
+}
+
+}  // namespace sherpa

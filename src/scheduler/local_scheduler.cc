@@ -1,0 +1,305 @@
+// LocalScheduler: each job is a /bin/sh child in its own process group.
+//
+// Threads: one waiter per running job, blocked in waitid on that job's pid,
+// so an exit is seen the moment it happens (no polling, no SIGCHLD handler,
+// no waitpid(-1) that would steal other children of the runner), and one
+// housekeeper that sends the SIGKILLs of kill() once their grace period is
+// over and joins the waiters that have finished.
+//
+// Process groups: a job's group is signalled only under mu_ and only while
+// its leader is unreaped (Job::reaped is false), so the group id cannot have
+// been reused by the time the signal is sent. When the leader has exited, its
+// waiter kills what is left of the group (background processes the script
+// started and did not wait for) before reaping it: they would otherwise keep
+// running, possibly on a resource already handed to the next job.
+
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <sys/types.h>
+
+#include "scheduler/process.h"
+
+#include "sherpa/scheduler.h"
+#include "sherpa/status.h"
+
+namespace sherpa {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+namespace si = scheduler_internal;
+
+Status ValidateEnv(const std::map<std::string, std::string>& env) {
+  for (const auto& [name, value] : env) {
+    if (name.empty() || name.find('=') != std::string::npos ||
+        name.find('\0') != std::string::npos) {
+      return InvalidArgumentError("environment variable name '" + name +
+                                  "' is empty or contains '=' or NUL");
+    }
+    if (value.find('\0') != std::string::npos) {
+      return InvalidArgumentError("environment variable " + name + " contains NUL");
+    }
+  }
+  return OkStatus();
+}
+
+class LocalScheduler final : public Scheduler {
+ public:
+  explicit LocalScheduler(LocalSchedulerOptions options)
+      : options_(std::move(options)), resource_in_use_(options_.resources.size(), false) {
+    housekeeper_ = std::thread([this] { Housekeep(); });
+  }
+
+  ~LocalScheduler() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stopping_ = true;
+      for (auto& [id, job] : jobs_) {
+        if (job->reaped) continue;
+        job->kill_requested = true;
+        si::SignalGroup(job->pid, SIGKILL);
+      }
+    }
+    cv_.notify_all();
+    housekeeper_.join();
+    // The housekeeper is gone and the map no longer changes, so the threads
+    // can be joined without the lock (which the waiters still need).
+    for (auto& [id, job] : jobs_) {
+      if (job->waiter.joinable()) job->waiter.join();
+    }
+  }
+
+  std::string_view name() const override { return "local"; }
+
+  size_t capacity() const override { return options_.resources.size(); }
+
+  StatusOr<JobId> submit(const JobSpec& spec) override {
+    SHERPA_RETURN_IF_ERROR(ValidateEnv(spec.env));
+    if (!spec.output_path.empty()) {
+      std::filesystem::path parent = std::filesystem::path(spec.output_path).parent_path();
+      std::error_code error;
+      if (!parent.empty()) std::filesystem::create_directories(parent, error);
+      if (error) {
+        return InternalError("cannot create the output directory '" + parent.string() +
+                             "': " + error.message());
+      }
+    }
+
+    std::optional<size_t> resource;
+    JobId id;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (!options_.resources.empty()) {
+        auto free = std::find(resource_in_use_.begin(), resource_in_use_.end(), false);
+        if (free == resource_in_use_.end()) {
+          return UnavailableError("all " + std::to_string(options_.resources.size()) +
+                                  " resources are in use");
+        }
+        resource = static_cast<size_t>(free - resource_in_use_.begin());
+        *free = true;
+      }
+      id = std::to_string(next_id_++);
+    }
+
+    // The scheduler's own variables win over spec.env: they say what this
+    // job was actually given.
+    std::map<std::string, std::string> env = spec.env;
+    const std::string resource_name = resource ? options_.resources[*resource] : "";
+    env["SHERPA_RESOURCE"] = resource_name;
+    if (options_.set_cuda_visible_devices && resource) env["CUDA_VISIBLE_DEVICES"] = resource_name;
+
+    si::SpawnOptions options;
+    options.argv = {"/bin/sh", "-c", spec.command};
+    options.env = si::MergedEnvironment(env);
+    options.working_dir = spec.working_dir;
+    options.output_path = spec.output_path;
+    StatusOr<pid_t> pid = si::Spawn(options);
+
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!pid.ok()) {
+      if (resource) resource_in_use_[*resource] = false;
+      return pid.status().WithContext("job " + (spec.name.empty() ? id : spec.name));
+    }
+    auto job = std::make_unique<Job>();
+    job->pid = *pid;
+    job->resource = resource;
+    job->status.state = JobState::kRunning;
+    job->status.resource = resource_name;
+    Job* raw = job.get();
+    try {
+      raw->waiter = std::thread([this, raw] { Wait(raw); });
+    } catch (const std::system_error& e) {
+      si::SignalGroup(raw->pid, SIGKILL);
+      (void)si::Reap(raw->pid);
+      if (resource) resource_in_use_[*resource] = false;
+      return UnavailableError(std::string("cannot start a thread to wait for the job: ") +
+                              e.what());
+    }
+    jobs_.emplace(id, std::move(job));
+    return id;
+  }
+
+  StatusOr<std::map<JobId, JobStatus>> status(const std::vector<JobId>& ids) override {
+    std::map<JobId, JobStatus> out;
+    std::lock_guard<std::mutex> lock(mu_);
+    for (const JobId& id : ids) {
+      auto it = jobs_.find(id);
+      if (it != jobs_.end()) out.emplace(id, it->second->status);
+    }
+    return out;
+  }
+
+  Status kill(const JobId& id) override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      auto it = jobs_.find(id);
+      if (it == jobs_.end()) return NotFoundError("no job with id '" + id + "'");
+      Job& job = *it->second;
+      if (job.reaped || job.kill_requested) return OkStatus();
+      job.kill_requested = true;
+      if (options_.kill_grace.count() <= 0) {
+        si::SignalGroup(job.pid, SIGKILL);
+        return OkStatus();
+      }
+      si::SignalGroup(job.pid, SIGTERM);
+      deadlines_.push_back({Clock::now() + options_.kill_grace, &job});
+      deadline_added_ = true;
+    }
+    cv_.notify_all();
+    return OkStatus();
+  }
+
+ private:
+  struct Job {
+    pid_t pid = -1;
+    std::optional<size_t> resource;  // index into options_.resources
+    JobStatus status;
+    bool kill_requested = false;
+    // Set once the leader is reaped: from then on its pid and group id may
+    // belong to someone else and must not be signalled.
+    bool reaped = false;
+    std::thread waiter;
+  };
+
+  struct Deadline {
+    Clock::time_point when;
+    Job* job;
+  };
+
+  // Waiter thread body.
+  void Wait(Job* job) {
+    StatusOr<si::ExitStatus> exit = si::AwaitExit(job->pid);
+    bool notify = false;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      JobStatus& status = job->status;
+      if (exit.ok()) {
+        si::SignalGroup(job->pid, SIGKILL);
+        StatusOr<si::ExitStatus> reaped = si::Reap(job->pid);
+        if (reaped.ok()) exit = reaped;  // the same status, but read from the reaping itself
+        status.exit_code = exit->code();
+        if (job->kill_requested) {
+          status.state = JobState::kKilled;
+          status.reason = "stopped";
+        } else if (exit->code() == 0) {
+          status.state = JobState::kCompleted;
+          status.reason.clear();
+        } else {
+          status.state = JobState::kFailed;
+          status.reason = si::DescribeExit(*exit);
+        }
+      } else {
+        // Someone else reaped our child (a waitpid(-1) elsewhere in the
+        // process): the pid is no longer ours and the exit status is lost.
+        status.state = job->kill_requested ? JobState::kKilled : JobState::kFailed;
+        status.exit_code = -1;
+        status.reason = "lost track of the job: " + exit.status().message();
+      }
+      job->reaped = true;
+      if (job->resource) resource_in_use_[*job->resource] = false;
+      notify = !stopping_;
+    }
+    // Outside the lock: the callback may take the runner's locks, and the
+    // runner may be calling into us while holding them.
+    if (notify && options_.on_change) options_.on_change();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      finished_waiters_.push_back(job);
+    }
+    cv_.notify_all();
+  }
+
+  // Housekeeper thread body.
+  void Housekeep() {
+    std::unique_lock<std::mutex> lock(mu_);
+    while (!stopping_) {
+      // Only waiters past their callback are listed, so these joins are
+      // short and cannot wait on the runner.
+      std::vector<std::thread> to_join;
+      for (Job* job : finished_waiters_) to_join.push_back(std::move(job->waiter));
+      finished_waiters_.clear();
+      if (!to_join.empty()) {
+        lock.unlock();
+        for (std::thread& thread : to_join) thread.join();
+        lock.lock();
+        continue;
+      }
+
+      deadline_added_ = false;
+      const Clock::time_point now = Clock::now();
+      std::optional<Clock::time_point> next;
+      std::erase_if(deadlines_, [&](const Deadline& deadline) {
+        if (deadline.job->reaped) return true;
+        if (deadline.when <= now) {
+          si::SignalGroup(deadline.job->pid, SIGKILL);
+          return true;
+        }
+        next = next ? std::min(*next, deadline.when) : deadline.when;
+        return false;
+      });
+      auto has_work = [this] { return stopping_ || deadline_added_ || !finished_waiters_.empty(); };
+      if (next) {
+        cv_.wait_until(lock, *next, has_work);
+      } else {
+        cv_.wait(lock, has_work);
+      }
+    }
+  }
+
+  const LocalSchedulerOptions options_;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  // Jobs are never removed: status() answers for every job ever submitted.
+  // unique_ptr so that the threads can hold on to a Job while the map grows.
+  std::map<JobId, std::unique_ptr<Job>> jobs_;
+  std::vector<bool> resource_in_use_;
+  std::vector<Deadline> deadlines_;
+  std::vector<Job*> finished_waiters_;
+  uint64_t next_id_ = 1;
+  bool deadline_added_ = false;
+  bool stopping_ = false;
+  std::thread housekeeper_;
+};
+
+}  // namespace
+
+std::unique_ptr<Scheduler> NewLocalScheduler(LocalSchedulerOptions options) {
+  return std::make_unique<LocalScheduler>(std::move(options));
+}
+
+}  // namespace sherpa

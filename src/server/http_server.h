@@ -1,0 +1,49 @@
+// The trial API over HTTP/1.1 + JSON (docs/http_api.md), on cpp-httplib.
+// This is the only file of the server side that includes httplib.h.
+#ifndef SHERPA_SERVER_HTTP_SERVER_H_
+#define SHERPA_SERVER_HTTP_SERVER_H_
+
+#include <memory>
+#include <string>
+
+#include "server/trial_service.h"
+
+#include "sherpa/status.h"
+
+namespace sherpa::server {
+
+struct HttpServerOptions {
+  std::string host = "127.0.0.1";
+  int port = 0;  // 0: any free port
+  // Worker threads. Each keep-alive connection holds one while it is open,
+  // so this must exceed the number of concurrently connected trials plus
+  // browsers, or a connection starves (cpp-httplib is thread-per-connection).
+  size_t threads = 16;
+};
+
+class HttpServer {
+ public:
+  HttpServer(TrialService* service, HttpServerOptions options);
+  ~HttpServer();  // stops and joins
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+
+  // Binds and starts serving on a background thread. Returns the port.
+  // UNAVAILABLE if the address cannot be bound.
+  StatusOr<int> Start();
+  void Stop();
+
+  int port() const { return port_; }
+
+ private:
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  int port_ = 0;
+};
+
+// The HTTP status for a Status code (docs/http_api.md).
+int HttpStatusFor(StatusCode code);
+
+}  // namespace sherpa::server
+
+#endif  // SHERPA_SERVER_HTTP_SERVER_H_

@@ -1,0 +1,141 @@
+#include "sherpa/study_spec.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace sherpa {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr char kPbtSpec[] = R"(
+parameters:
+  - {name: lr, type: continuous, range: [1.0e-4, 0.1], scale: log}
+  - {name: batch_size, type: ordinal, range: [16, 32, 64, 128]}
+algorithm:
+  name: PopulationBasedTraining
+  population_size: 10
+  num_generations: 4
+  parameter_range: {lr: [0, 1], batch_size: [16, 32, 64, 128]}
+  exploit: truncation
+lower_is_better: false
+command: python3 trial.py
+max_concurrent: 3
+output_dir: out
+seed: 7
+scheduler: {name: local, resources: [0, 1], cuda_visible_devices: true}
+stopping_rule: {name: MedianStoppingRule, min_iterations: 2}
+resubmit_failed_trials: true
+)";
+
+std::string ErrorOf(std::string_view text, const SpecOverrides& overrides = {}) {
+  StatusOr<OptimizeOptions> o = LoadStudySpec(text, "study.yaml", overrides);
+  EXPECT_FALSE(o.ok());
+  if (o.ok()) return "";
+  EXPECT_EQ(o.status().code(), StatusCode::kInvalidArgument) << o.status();
+  return o.status().message();
+}
+
+TEST(StudySpecTest, ReadsEveryField) {
+  StatusOr<OptimizeOptions> o = LoadStudySpec(kPbtSpec, "study.yaml");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->parameters.size(), 2u);
+  ASSERT_NE(o->algorithm, nullptr);
+  EXPECT_EQ(o->algorithm->name(), "PopulationBasedTraining");
+  EXPECT_FALSE(o->lower_is_better);
+  EXPECT_EQ(o->command, "python3 trial.py");
+  EXPECT_EQ(o->max_concurrent, 3u);
+  EXPECT_EQ(o->output_dir, "out");
+  EXPECT_EQ(o->seed, 7u);
+  EXPECT_EQ(o->scheduler.resources, (std::vector<std::string>{"0", "1"}));
+  EXPECT_TRUE(o->scheduler.set_cuda_visible_devices);
+  ASSERT_NE(o->stopping_rule, nullptr);
+  EXPECT_TRUE(o->resubmit_failed_trials);
+  EXPECT_THAT(o->spec_json, HasSubstr("PopulationBasedTraining"));
+}
+
+TEST(StudySpecTest, JsonWorksAndTheStoredSpecRebuildsTheSameStudy) {
+  StatusOr<OptimizeOptions> first = LoadStudySpec(kPbtSpec, "study.yaml");
+  ASSERT_TRUE(first.ok());
+  StatusOr<OptimizeOptions> again = LoadStudySpec(first->spec_json, "study.db");
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->spec_json, first->spec_json);
+  EXPECT_EQ(again->parameters.size(), 2u);
+  EXPECT_EQ(again->seed, 7u);
+}
+
+TEST(StudySpecTest, CommandLineOverridesWinAndAreKeptForResume) {
+  SpecOverrides overrides;
+  overrides.max_concurrent = 8;
+  overrides.seed = 99;
+  overrides.command = "./trial";
+  overrides.port = 5000;
+  StatusOr<OptimizeOptions> o = LoadStudySpec(kPbtSpec, "study.yaml", overrides);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->max_concurrent, 8u);
+  EXPECT_EQ(o->seed, 99u);
+  EXPECT_EQ(o->command, "./trial");
+  EXPECT_EQ(o->port, 5000);
+  StatusOr<OptimizeOptions> resumed = LoadStudySpec(o->spec_json, "study.db");
+  ASSERT_TRUE(resumed.ok());
+  EXPECT_EQ(resumed->max_concurrent, 8u);
+}
+
+TEST(StudySpecTest, AlgorithmsByNameWithDefaults) {
+  const char* base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+lower_is_better: true
+command: ./t
+)";
+  StatusOr<OptimizeOptions> random =
+      LoadStudySpec(std::string(base) + "algorithm: RandomSearch\n", "s.yaml");
+  ASSERT_TRUE(random.ok()) << random.status();
+  EXPECT_EQ(random->algorithm->name(), "RandomSearch");
+  StatusOr<OptimizeOptions> grid = LoadStudySpec(
+      std::string(base) + "algorithm: {name: GridSearch, num_grid_points: 3}\n", "s.yaml");
+  ASSERT_TRUE(grid.ok()) << grid.status();
+  EXPECT_EQ(grid->algorithm->name(), "GridSearch");
+  EXPECT_EQ(grid->max_concurrent, 1u);
+}
+
+TEST(StudySpecTest, MistakesNameTheFieldAndWhatWasExpected) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+lower_is_better: true
+command: ./t
+)";
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, population_size: ten}\n"),
+              HasSubstr("algorithm.population_size: expected an integer >= 1, got string 'ten'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, population_size: 2}\n"),
+              HasSubstr("population_size must be at least 3"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: PopulationBasedTrainin\n"),
+              HasSubstr("did you mean 'PopulationBasedTraining'?"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: RandomSearch, max_trials: 3}\n"),
+              HasSubstr("unknown key 'max_trials'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: RandomSearch\nmax_concurent: 2\n"),
+              HasSubstr("did you mean 'max_concurrent'?"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: RandomSearch\nmax_concurrent: 0\n"),
+              HasSubstr("max_concurrent: expected an integer >= 1"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: RandomSearch\nscheduler: pbs\n"),
+              HasSubstr("scheduler.name: unknown 'pbs'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: RandomSearch\nstopping_rule: {name: MedianStoppingRule, "
+                             "min_trials: 0}\n"),
+              HasSubstr("stopping_rule.min_trials: expected an integer >= 1"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, exploit: best}\n"),
+              HasSubstr("algorithm.exploit: expected top_third or truncation"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, parameter_range: {y: [0, "
+                             "1]}}\n"),
+              HasSubstr("parameter_range names 'y'"));
+  EXPECT_THAT(ErrorOf("parameters: [{name: x, type: continuous, range: [0, 1]}]\nalgorithm: "
+                      "RandomSearch\ncommand: ./t\n"),
+              HasSubstr("lower_is_better is missing"));
+  EXPECT_THAT(ErrorOf(R"(parameters: [{name: x, type: continuous, range: [1, 0]}]
+algorithm: RandomSearch
+lower_is_better: true
+command: ./t
+)"),
+              HasSubstr("parameter 'x': lower bound must be below upper bound"));
+  EXPECT_THAT(ErrorOf("parameters: [\n"), HasSubstr("study.yaml"));
+  EXPECT_THAT(ErrorOf("- just\n- a list\n"), HasSubstr("expected a mapping of study fields"));
+}
+
+}  // namespace
+}  // namespace sherpa

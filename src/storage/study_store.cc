@@ -1,0 +1,723 @@
+#include "storage/study_store.h"
+
+#include <cmath>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <limits>
+#include <mutex>
+#include <string_view>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <variant>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+#include <sqlite3.h>
+
+#include "json/value_json.h"
+#include "storage/sqlite_schema.h"
+
+namespace sherpa::storage {
+namespace {
+
+using json::Json;
+
+// Long enough to ride out another process (e.g. `sherpa results`) holding the
+// database for a checkpoint; short enough that a stuck lock surfaces as an
+// error instead of a hang.
+constexpr int kBusyTimeoutMs = 10000;
+
+// A lock another process held past the busy timeout can be retried; any
+// other SQLite failure (I/O, corruption, a full disk) is INTERNAL.
+Status FromSqlite(const std::string& context, const SQLite::Exception& e) {
+  const int code = e.getErrorCode() & 0xff;
+  if (code == SQLITE_BUSY || code == SQLITE_LOCKED) {
+    return UnavailableError(context + ": " + e.what() +
+                            " (another process keeps the study database locked; retry later)");
+  }
+  return InternalError(context + ": " + e.what());
+}
+
+// Programmer errors abort, as everywhere in sherpa (see status.h).
+void CheckOrDie(bool condition, const char* message) {
+  if (condition) return;
+  std::fprintf(stderr, "sherpa storage: check failed: %s\n", message);
+  std::abort();
+}
+
+// ---------------------------------------------------------------------------
+// JSON encoding of values.
+//
+// JSON has no NaN or infinity: nlohmann writes them as null, which would not
+// read back, and one diverging training run (loss = nan) would then make the
+// whole log unreadable on resume. Non-finite doubles are therefore written as
+// {"float": "nan" | "inf" | "-inf"}; everything else is value_json's form.
+
+Json EncodeDouble(double d) {
+  if (std::isnan(d)) return Json{{"float", "nan"}};
+  if (std::isinf(d)) return Json{{"float", d > 0 ? "inf" : "-inf"}};
+  return Json(d);
+}
+
+StatusOr<double> DecodeDouble(const Json& j, std::string_view path) {
+  if (j.is_number()) return j.get<double>();
+  if (j.is_object()) {
+    auto it = j.find("float");
+    if (it != j.end() && it->is_string()) {
+      const std::string& name = it->get_ref<const std::string&>();
+      if (name == "nan") return std::numeric_limits<double>::quiet_NaN();
+      if (name == "inf") return std::numeric_limits<double>::infinity();
+      if (name == "-inf") return -std::numeric_limits<double>::infinity();
+    }
+  }
+  return InvalidArgumentError(std::string(path) + ": expected a number, got " + json::TypeOf(j));
+}
+
+Json EncodeValues(const ParameterValues& values) {
+  Json out = Json::object();
+  for (const auto& [name, value] : values) {
+    out[name] = value.is_double() ? EncodeDouble(value.as_number()) : json::ToJson(value);
+  }
+  return out;
+}
+
+StatusOr<ParameterValues> DecodeValues(const Json& j, std::string_view path) {
+  if (!j.is_object()) {
+    return InvalidArgumentError(std::string(path) + ": expected a mapping, got " + json::TypeOf(j));
+  }
+  ParameterValues values;
+  for (const auto& [name, item] : j.items()) {
+    const std::string item_path = std::string(path) + "." + name;
+    if (item.is_object()) {
+      SHERPA_ASSIGN_OR_RETURN(double d, DecodeDouble(item, item_path));
+      values.emplace(name, Value(d));
+    } else {
+      SHERPA_ASSIGN_OR_RETURN(Value v, json::ValueFromJson(item, item_path));
+      values.emplace(name, std::move(v));
+    }
+  }
+  return values;
+}
+
+// Invalid UTF-8 (a job id or a context string with stray bytes) is replaced
+// instead of throwing: one odd string must not fail the commit, and with it
+// every later report of the study.
+std::string Dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_handler_t::replace); }
+
+StatusOr<Json> ParseColumn(const std::string& text, std::string_view what) {
+  StatusOr<Json> parsed = json::Parse(text);
+  if (!parsed.ok()) return parsed.status().WithContext(what);
+  return parsed;
+}
+
+// ---------------------------------------------------------------------------
+// Event kinds as stored in events.kind.
+
+struct KindName {
+  EventKind kind;
+  const char* name;
+};
+constexpr KindName kKindNames[] = {
+    {EventKind::kTrialCreated, "trial_created"},   {EventKind::kTrialStarted, "trial_started"},
+    {EventKind::kObservation, "observation"},      {EventKind::kTrialEnded, "trial_ended"},
+    {EventKind::kTrialReopened, "trial_reopened"}, {EventKind::kTrialRestarted, "trial_restarted"},
+};
+
+std::optional<EventKind> ParseEventKind(std::string_view name) {
+  for (const KindName& k : kKindNames) {
+    if (name == k.name) return k.kind;
+  }
+  return std::nullopt;
+}
+
+// The kind-specific fields of an event, as the events.payload JSON. Only the
+// fields that are set are written, but every field of StoredEvent that is set
+// is written, so LoadEvents gives back exactly what Append got.
+std::string EncodePayload(const StoredEvent& e, const Json& parameters) {
+  Json p = Json::object();
+  if (e.trial) p["parameters"] = parameters;
+  if (e.observation) {
+    p["observation"] = Json{{"iteration", e.observation->iteration},
+                            {"objective", EncodeDouble(e.observation->objective)},
+                            {"context", EncodeValues(e.observation->context)}};
+  }
+  if (e.kind == EventKind::kTrialEnded || e.status != TrialStatus::kIntermediate) {
+    p["status"] = std::string(TrialStatusName(e.status));
+  }
+  if (!e.job_id.empty()) p["job_id"] = e.job_id;
+  if (!e.reason.empty()) p["reason"] = e.reason;
+  return p.empty() ? std::string() : Dump(p);
+}
+
+Status DecodePayload(const Json& p, StoredEvent& e) {
+  if (!p.is_object()) return InvalidArgumentError("payload: expected a mapping");
+  if (auto it = p.find("parameters"); it != p.end()) {
+    SHERPA_ASSIGN_OR_RETURN(ParameterValues params, DecodeValues(*it, "parameters"));
+    e.trial = Trial{e.trial_id, std::move(params)};
+  }
+  if (auto it = p.find("observation"); it != p.end()) {
+    Observation o;
+    SHERPA_ASSIGN_OR_RETURN(o.iteration, json::GetInt(*it, "iteration", "observation"));
+    auto objective = it->find("objective");
+    if (objective == it->end()) return InvalidArgumentError("observation.objective is missing");
+    SHERPA_ASSIGN_OR_RETURN(o.objective, DecodeDouble(*objective, "observation.objective"));
+    if (auto context = it->find("context"); context != it->end()) {
+      SHERPA_ASSIGN_OR_RETURN(o.context, DecodeValues(*context, "observation.context"));
+    }
+    e.observation = std::move(o);
+  }
+  if (p.contains("status")) {
+    SHERPA_ASSIGN_OR_RETURN(std::string name, json::GetString(p, "status", ""));
+    std::optional<TrialStatus> status = ParseTrialStatus(name);
+    if (!status) return InvalidArgumentError("status: unknown trial status '" + name + "'");
+    e.status = *status;
+  }
+  if (p.contains("job_id")) {
+    SHERPA_ASSIGN_OR_RETURN(e.job_id, json::GetString(p, "job_id", ""));
+  }
+  if (p.contains("reason")) {
+    SHERPA_ASSIGN_OR_RETURN(e.reason, json::GetString(p, "reason", ""));
+  }
+  return OkStatus();
+}
+
+// SQLite turns a NaN into NULL, which a NOT NULL column rejects; a bad clock
+// value must not fail the commit of a whole group.
+double FiniteOrZero(double d) { return std::isfinite(d) ? d : 0.0; }
+
+// ---------------------------------------------------------------------------
+// The writer's connection and its prepared statements. Used only by the
+// writer thread once the store is constructed.
+
+struct MetaWrite {
+  std::string key;
+  std::string value;
+};
+
+struct QueueItem {
+  uint64_t ticket = 0;
+  std::variant<StoredEvent, MetaWrite> what;
+};
+
+class Writer {
+ public:
+  Writer(std::string path, std::unique_ptr<SQLite::Database> db, int64_t last_seq)
+      : path_(std::move(path)),
+        db_(std::move(db)),
+        insert_event_(*db_,
+                      "INSERT INTO events (seq, kind, trial_id, attempt, at, payload) "
+                      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        // A repeated kTrialCreated for an id replaces the row rather than
+        // failing: a constraint error would fail the whole group commit, and
+        // after it every later report of the study.
+        insert_trial_(*db_,
+                      "INSERT OR REPLACE INTO trials (id, parameters, state, attempt, job_id, "
+                      "reason, generation, load_from, created_at, started_at, ended_at, "
+                      "updated_seq) VALUES (?1, ?2, 'QUEUED', 0, '', '', ?3, ?4, ?5, NULL, NULL, "
+                      "?6)"),
+        update_started_(*db_,
+                        "UPDATE trials SET state = 'RUNNING', attempt = ?1, job_id = ?2, "
+                        "started_at = ?3, ended_at = NULL, reason = '', updated_seq = ?4 "
+                        "WHERE id = ?5"),
+        insert_observation_(*db_,
+                            "INSERT INTO observations (seq, trial_id, attempt, iteration, "
+                            "objective, context, at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"),
+        update_ended_(*db_,
+                      "UPDATE trials SET state = ?1, reason = ?2, ended_at = ?3, "
+                      "updated_seq = ?4 WHERE id = ?5"),
+        update_reopened_(*db_,
+                         "UPDATE trials SET state = 'QUEUED', reason = ?1, ended_at = NULL, "
+                         "updated_seq = ?2 WHERE id = ?3"),
+        update_restarted_(*db_,
+                          "UPDATE trials SET state = 'QUEUED', attempt = ?1, reason = ?2, "
+                          "ended_at = NULL, updated_seq = ?3 WHERE id = ?4"),
+        put_meta_(*db_, "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)"),
+        next_seq_(last_seq + 1) {}
+
+  // Writes `batch` in one transaction: one fsync for the whole group.
+  Status WriteBatch(const std::vector<QueueItem>& batch) {
+    const int64_t first_seq = next_seq_;
+    try {
+      db_->exec("BEGIN IMMEDIATE");
+      try {
+        for (const QueueItem& item : batch) {
+          if (const auto* event = std::get_if<StoredEvent>(&item.what)) {
+            ApplyEvent(*event, next_seq_++);
+          } else {
+            const auto& meta = std::get<MetaWrite>(item.what);
+            Start(put_meta_);
+            put_meta_.bind(1, meta.key);
+            put_meta_.bind(2, meta.value);
+            Run(put_meta_);
+          }
+        }
+        db_->exec("COMMIT");
+      } catch (...) {
+        ResetAll();
+        db_->tryExec("ROLLBACK");
+        throw;
+      }
+      return OkStatus();
+    } catch (const SQLite::Exception& e) {
+      next_seq_ = first_seq;
+      return InternalError(path_ + ": writing the study database failed: " + e.what());
+    } catch (const std::exception& e) {
+      next_seq_ = first_seq;
+      return InternalError(path_ + ": writing the study database failed: " + e.what());
+    }
+  }
+
+ private:
+  static void Start(SQLite::Statement& st) {
+    st.tryReset();
+    st.clearBindings();
+  }
+  // Reset right away so that no statement keeps the write transaction's
+  // cursors open past its use.
+  static void Run(SQLite::Statement& st) {
+    st.exec();
+    st.tryReset();
+  }
+  void ResetAll() {
+    for (SQLite::Statement* st :
+         {&insert_event_, &insert_trial_, &update_started_, &insert_observation_, &update_ended_,
+          &update_reopened_, &update_restarted_, &put_meta_}) {
+      st->tryReset();
+    }
+  }
+
+  void ApplyEvent(const StoredEvent& e, int64_t seq) {
+    Json parameters;
+    std::string parameters_json;
+    if (e.trial) {
+      parameters = EncodeValues(e.trial->parameters);
+      parameters_json = Dump(parameters);
+    }
+    const double at = FiniteOrZero(e.at);
+
+    Start(insert_event_);
+    insert_event_.bind(1, seq);
+    insert_event_.bind(2, EventKindName(e.kind));
+    insert_event_.bind(3, int64_t{e.trial_id});
+    insert_event_.bind(4, e.attempt);
+    insert_event_.bind(5, at);
+    const std::string payload = EncodePayload(e, parameters);
+    if (payload.empty()) {
+      insert_event_.bind(6);
+    } else {
+      insert_event_.bind(6, payload);
+    }
+    Run(insert_event_);
+
+    switch (e.kind) {
+      case EventKind::kTrialCreated: {
+        Start(insert_trial_);
+        insert_trial_.bind(1, int64_t{e.trial_id});
+        insert_trial_.bind(2, parameters_json);
+        const ParameterValues& params = e.trial->parameters;
+        auto generation = params.find(kGenerationKey);
+        if (generation != params.end() && generation->second.is_int()) {
+          insert_trial_.bind(3, generation->second.as_int());
+        } else {
+          insert_trial_.bind(3);
+        }
+        auto load_from = params.find(kLoadFromKey);
+        if (load_from != params.end() && load_from->second.is_string()) {
+          insert_trial_.bind(4, load_from->second.as_string());
+        } else {
+          insert_trial_.bind(4);
+        }
+        insert_trial_.bind(5, at);
+        insert_trial_.bind(6, seq);
+        Run(insert_trial_);
+        break;
+      }
+      case EventKind::kTrialStarted:
+        Start(update_started_);
+        update_started_.bind(1, e.attempt);
+        update_started_.bind(2, e.job_id);
+        update_started_.bind(3, at);
+        update_started_.bind(4, seq);
+        update_started_.bind(5, int64_t{e.trial_id});
+        Run(update_started_);
+        break;
+      case EventKind::kObservation: {
+        const Observation& o = *e.observation;
+        Start(insert_observation_);
+        insert_observation_.bind(1, seq);
+        insert_observation_.bind(2, int64_t{e.trial_id});
+        insert_observation_.bind(3, e.attempt);
+        insert_observation_.bind(4, int64_t{o.iteration});
+        if (std::isnan(o.objective)) {
+          insert_observation_.bind(5);
+        } else {
+          insert_observation_.bind(5, o.objective);
+        }
+        insert_observation_.bind(6, Dump(EncodeValues(o.context)));
+        insert_observation_.bind(7, at);
+        Run(insert_observation_);
+        break;
+      }
+      case EventKind::kTrialEnded:
+        Start(update_ended_);
+        update_ended_.bind(1, std::string(TrialStatusName(e.status)));
+        update_ended_.bind(2, e.reason);
+        update_ended_.bind(3, at);
+        update_ended_.bind(4, seq);
+        update_ended_.bind(5, int64_t{e.trial_id});
+        Run(update_ended_);
+        break;
+      case EventKind::kTrialReopened:
+        Start(update_reopened_);
+        update_reopened_.bind(1, e.reason);
+        update_reopened_.bind(2, seq);
+        update_reopened_.bind(3, int64_t{e.trial_id});
+        Run(update_reopened_);
+        break;
+      case EventKind::kTrialRestarted:
+        Start(update_restarted_);
+        update_restarted_.bind(1, e.attempt);
+        update_restarted_.bind(2, e.reason);
+        update_restarted_.bind(3, seq);
+        update_restarted_.bind(4, int64_t{e.trial_id});
+        Run(update_restarted_);
+        break;
+    }
+  }
+
+  const std::string path_;
+  // Declared before the statements, which must be finalized first.
+  std::unique_ptr<SQLite::Database> db_;
+  SQLite::Statement insert_event_;
+  SQLite::Statement insert_trial_;
+  SQLite::Statement update_started_;
+  SQLite::Statement insert_observation_;
+  SQLite::Statement update_ended_;
+  SQLite::Statement update_reopened_;
+  SQLite::Statement update_restarted_;
+  SQLite::Statement put_meta_;
+  int64_t next_seq_;
+};
+
+// ---------------------------------------------------------------------------
+
+class SqliteStudyStore final : public StudyStore {
+ public:
+  SqliteStudyStore(std::string path, std::unique_ptr<Writer> writer,
+                   std::unique_ptr<SQLite::Database> reader)
+      : path_(std::move(path)), writer_(std::move(writer)), reader_(std::move(reader)) {
+    writer_thread_ = std::thread([this] { WriterLoop(); });
+  }
+
+  ~SqliteStudyStore() override {
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      stop_ = true;
+    }
+    work_cv_.notify_one();
+    writer_thread_.join();  // the writer commits what is queued before it exits
+  }
+
+  Status PutMeta(const std::string& key, const std::string& value) override {
+    return WaitDurable(Enqueue(MetaWrite{key, value}));
+  }
+
+  StatusOr<std::optional<std::string>> GetMeta(const std::string& key) override {
+    return Read<std::optional<std::string>>(
+        "reading meta", [&](SQLite::Database& db) -> StatusOr<std::optional<std::string>> {
+          SQLite::Statement st(db, "SELECT value FROM meta WHERE key = ?1");
+          st.bind(1, key);
+          if (!st.executeStep()) return std::optional<std::string>();
+          return std::optional<std::string>(st.getColumn(0).getString());
+        });
+  }
+
+  uint64_t Append(StoredEvent event) override {
+    CheckOrDie(event.kind != EventKind::kTrialCreated || event.trial.has_value(),
+               "Append(kTrialCreated) needs StoredEvent::trial");
+    CheckOrDie(!event.trial || event.trial->id == event.trial_id,
+               "StoredEvent::trial->id differs from StoredEvent::trial_id");
+    CheckOrDie(event.kind != EventKind::kObservation || event.observation.has_value(),
+               "Append(kObservation) needs StoredEvent::observation");
+    return Enqueue(std::move(event));
+  }
+
+  Status WaitDurable(uint64_t ticket) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (ticket > last_ticket_) {
+      return InvalidArgumentError("WaitDurable: ticket " + std::to_string(ticket) +
+                                  " was never returned by Append");
+    }
+    durable_cv_.wait(lock, [&] { return durable_ticket_ >= ticket || !write_error_.ok(); });
+    if (durable_ticket_ >= ticket) return OkStatus();
+    return write_error_;
+  }
+
+  StatusOr<std::vector<StoredEvent>> LoadEvents() override {
+    return Read<std::vector<StoredEvent>>(
+        "reading events", [&](SQLite::Database& db) -> StatusOr<std::vector<StoredEvent>> {
+          SQLite::Statement st(db,
+                               "SELECT seq, kind, trial_id, attempt, at, payload FROM events "
+                               "ORDER BY seq");
+          std::vector<StoredEvent> events;
+          while (st.executeStep()) {
+            StoredEvent e;
+            e.seq = st.getColumn(0).getInt64();
+            const std::string kind = st.getColumn(1).getString();
+            std::optional<EventKind> parsed = ParseEventKind(kind);
+            if (!parsed) {
+              return InternalError(path_ + ": event " + std::to_string(e.seq) + ": unknown kind '" +
+                                   kind + "'");
+            }
+            e.kind = *parsed;
+            e.trial_id = st.getColumn(2).getInt64();
+            e.attempt = st.getColumn(3).getInt();
+            e.at = st.getColumn(4).getDouble();
+            if (!st.getColumn(5).isNull()) {
+              StatusOr<Json> payload = ParseColumn(st.getColumn(5).getString(), "payload");
+              Status status = payload.ok() ? DecodePayload(*payload, e) : payload.status();
+              if (!status.ok()) {
+                return InternalError(path_ + ": event " + std::to_string(e.seq) +
+                                     " is corrupt: " + status.message());
+              }
+            }
+            events.push_back(std::move(e));
+          }
+          return events;
+        });
+  }
+
+  StatusOr<std::vector<StoredTrial>> LoadTrials(int64_t after_seq) override {
+    return Read<std::vector<StoredTrial>>(
+        "reading trials", [&](SQLite::Database& db) -> StatusOr<std::vector<StoredTrial>> {
+          SQLite::Statement st(db,
+                               "SELECT id, parameters, state, attempt, job_id, reason, "
+                               "created_at, started_at, ended_at, updated_seq FROM trials "
+                               "WHERE updated_seq > ?1 ORDER BY id");
+          st.bind(1, after_seq);
+          std::vector<StoredTrial> trials;
+          while (st.executeStep()) {
+            StoredTrial t;
+            t.trial.id = st.getColumn(0).getInt64();
+            StatusOr<Json> params = ParseColumn(st.getColumn(1).getString(), "parameters");
+            StatusOr<ParameterValues> values =
+                params.ok() ? DecodeValues(*params, "parameters") : params.status();
+            if (!values.ok()) {
+              return InternalError(path_ + ": trial " + std::to_string(t.trial.id) +
+                                   " is corrupt: " + values.status().message());
+            }
+            t.trial.parameters = *std::move(values);
+            t.state = st.getColumn(2).getString();
+            t.attempt = st.getColumn(3).getInt();
+            t.job_id = st.getColumn(4).getString();
+            t.reason = st.getColumn(5).getString();
+            t.created_at = st.getColumn(6).getDouble();  // NULL reads as 0
+            t.started_at = st.getColumn(7).getDouble();
+            t.ended_at = st.getColumn(8).getDouble();
+            t.updated_seq = st.getColumn(9).getInt64();
+            trials.push_back(std::move(t));
+          }
+          return trials;
+        });
+  }
+
+  StatusOr<std::vector<StoredObservation>> LoadObservations(int64_t after_seq) override {
+    return Read<std::vector<StoredObservation>>(
+        "reading observations",
+        [&](SQLite::Database& db) -> StatusOr<std::vector<StoredObservation>> {
+          SQLite::Statement st(db,
+                               "SELECT seq, trial_id, attempt, iteration, objective, context, "
+                               "at FROM observations WHERE seq > ?1 ORDER BY seq");
+          st.bind(1, after_seq);
+          std::vector<StoredObservation> observations;
+          while (st.executeStep()) {
+            StoredObservation o;
+            o.seq = st.getColumn(0).getInt64();
+            o.trial_id = st.getColumn(1).getInt64();
+            o.attempt = st.getColumn(2).getInt();
+            o.observation.iteration = st.getColumn(3).getInt64();
+            o.observation.objective = st.getColumn(4).isNull()
+                                          ? std::numeric_limits<double>::quiet_NaN()
+                                          : st.getColumn(4).getDouble();
+            StatusOr<Json> context = ParseColumn(st.getColumn(5).getString(), "context");
+            StatusOr<ParameterValues> values =
+                context.ok() ? DecodeValues(*context, "context") : context.status();
+            if (!values.ok()) {
+              return InternalError(path_ + ": observation " + std::to_string(o.seq) +
+                                   " is corrupt: " + values.status().message());
+            }
+            o.observation.context = *std::move(values);
+            o.at = st.getColumn(6).getDouble();
+            observations.push_back(std::move(o));
+          }
+          return observations;
+        });
+  }
+
+ private:
+  uint64_t Enqueue(std::variant<StoredEvent, MetaWrite> what) {
+    uint64_t ticket;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      ticket = ++last_ticket_;
+      queue_.push_back(QueueItem{ticket, std::move(what)});
+    }
+    work_cv_.notify_one();
+    return ticket;
+  }
+
+  // Group commit: everything queued while the previous commit was syncing
+  // goes into the next transaction, so N concurrent reporters share one
+  // fsync instead of paying one each.
+  void WriterLoop() {
+    std::vector<QueueItem> batch;
+    for (;;) {
+      bool failed;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+        if (queue_.empty()) return;  // stopping, and everything is written
+        batch.swap(queue_);
+        failed = !write_error_.ok();
+      }
+      // After a failed commit nothing more is written: a later event on disk
+      // without the lost earlier ones would replay a history that never was.
+      Status status = failed ? OkStatus() : writer_->WriteBatch(batch);
+      const uint64_t last = batch.back().ticket;
+      batch.clear();
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        if (!failed && status.ok()) {
+          durable_ticket_ = last;
+        } else if (write_error_.ok()) {
+          write_error_ = std::move(status);
+        }
+      }
+      durable_cv_.notify_all();
+    }
+  }
+
+  // Runs `read` on the read-only connection. Reads are serialized among
+  // themselves (one connection), never with the writer: in WAL mode a reader
+  // sees the last commit and does not block it.
+  template <typename T, typename F>
+  StatusOr<T> Read(const char* what, F&& read) {
+    std::lock_guard<std::mutex> lock(read_mu_);
+    try {
+      return read(*reader_);
+    } catch (const SQLite::Exception& e) {
+      return FromSqlite(path_ + ": " + what + " failed", e);
+    } catch (const std::exception& e) {
+      return InternalError(path_ + ": " + what + " failed: " + e.what());
+    }
+  }
+
+  const std::string path_;
+  std::unique_ptr<Writer> writer_;  // used only by writer_thread_
+
+  std::mutex read_mu_;
+  std::unique_ptr<SQLite::Database> reader_;  // guarded by read_mu_
+
+  std::mutex mu_;
+  std::condition_variable work_cv_;     // queue_ not empty, or stop_
+  std::condition_variable durable_cv_;  // durable_ticket_ or write_error_ changed
+  std::vector<QueueItem> queue_;        // guarded by mu_, in ticket order
+  uint64_t last_ticket_ = 0;            // guarded by mu_
+  uint64_t durable_ticket_ = 0;         // guarded by mu_
+  Status write_error_;                  // guarded by mu_; sticky
+  bool stop_ = false;                   // guarded by mu_
+
+  std::thread writer_thread_;  // last: started once everything above exists
+};
+
+// Checks that `db` is a sherpa study of a version this build reads, and
+// creates the schema in a fresh file.
+Status Prepare(SQLite::Database& db, const std::string& path, bool create) {
+  // The first statements read the file header: a file that is not SQLite
+  // fails here, with SQLite's "file is not a database".
+  const int application_id = db.execAndGet("PRAGMA application_id").getInt();
+  const int version = db.execAndGet("PRAGMA user_version").getInt();
+  if (application_id != kApplicationId) {
+    const bool empty = application_id == 0 && version == 0 &&
+                       db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() == 0;
+    if (!empty) {
+      return FailedPreconditionError(path +
+                                     ": is an SQLite database, but not a sherpa study "
+                                     "database; point sherpa at the study's output directory");
+    }
+  }
+  if (version > kSchemaVersion) {
+    return FailedPreconditionError(path + ": was written by a newer sherpa (schema version " +
+                                   std::to_string(version) + "; this build reads up to version " +
+                                   std::to_string(kSchemaVersion) +
+                                   "); open it with that version or newer");
+  }
+
+  // WAL: readers (dashboard, `sherpa results`) never block the writer, and a
+  // commit costs one sequential append plus one fsync. synchronous=FULL
+  // fsyncs the WAL on every commit: an acknowledged report survives power
+  // loss, not just a crash of the process.
+  // If the filesystem cannot do WAL (no shared memory), SQLite keeps its
+  // rollback journal: slower, but just as durable.
+  db.exec("PRAGMA journal_mode = WAL");
+  db.exec("PRAGMA synchronous = FULL");
+
+  if (version == 0) {
+    if (!create) {
+      return FailedPreconditionError(path + ": is empty, not a sherpa study database");
+    }
+    db.exec("BEGIN IMMEDIATE");
+    try {
+      // Another process may have created the schema while we waited.
+      if (db.execAndGet("PRAGMA user_version").getInt() == 0) {
+        db.exec(kCreateSchemaSql);
+        db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+        db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+      }
+      db.exec("COMMIT");
+    } catch (...) {
+      db.tryExec("ROLLBACK");
+      throw;
+    }
+  }
+  return OkStatus();
+}
+
+}  // namespace
+
+const char* EventKindName(EventKind kind) {
+  for (const KindName& k : kKindNames) {
+    if (k.kind == kind) return k.name;
+  }
+  return "unknown";
+}
+
+StatusOr<std::unique_ptr<StudyStore>> StudyStore::Open(const std::string& path, bool create) {
+  std::error_code ec;
+  const bool exists = std::filesystem::exists(path, ec);
+  if (ec) return InternalError(path + ": " + ec.message());
+  if (!exists && !create) {
+    return NotFoundError(path + ": no study database here; check the output directory");
+  }
+  try {
+    int flags = SQLite::OPEN_READWRITE;
+    if (create) flags |= SQLite::OPEN_CREATE;
+    auto db = std::make_unique<SQLite::Database>(path, flags, kBusyTimeoutMs);
+    SHERPA_RETURN_IF_ERROR(Prepare(*db, path, create));
+    const int64_t last_seq = db->execAndGet("SELECT COALESCE(MAX(seq), 0) FROM events").getInt64();
+    auto writer = std::make_unique<Writer>(path, std::move(db), last_seq);
+    // Opened after the writer, which has made the file a WAL database.
+    auto reader = std::make_unique<SQLite::Database>(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+    return std::unique_ptr<StudyStore>(
+        std::make_unique<SqliteStudyStore>(path, std::move(writer), std::move(reader)));
+  } catch (const SQLite::Exception& e) {
+    return FromSqlite(path + ": cannot open the study database", e);
+  } catch (const std::exception& e) {
+    return InternalError(path + ": cannot open the study database: " + e.what());
+  }
+}
+
+}  // namespace sherpa::storage

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# One command from a fresh Debian 12 machine to a running example:
+# installs the Debian packages, builds sherpa-cpp (release) and runs the PBT
+# toy example from the PBT paper.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools/install-deps.sh
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHERPA_BUILD_TESTS=OFF
+cmake --build build/release -j"$(nproc)"
+echo
+echo "== examples/toy_pbt: PBT against random search on the paper's toy problem =="
+build/release/examples/toy_pbt/toy_pbt

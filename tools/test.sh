@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Runs every check CI runs, in order, failing fast:
+#   1. clang-format on all C++ sources;
+#   2. a -Werror build and the whole CTest suite;
+#   3. an ASan+UBSan build and the whole CTest suite again.
+# Build folders: build/ci and build/asan. Expects tools/install-deps.sh to
+# have run (tools/setup.sh does).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+JOBS="$(nproc)"
+
+echo "== clang-format and layering =="
+git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
+tools/check_layering.sh
+
+echo "== -Werror build + tests =="
+cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHERPA_WERROR=ON
+cmake --build build/ci -j"$JOBS"
+ctest --test-dir build/ci --output-on-failure -j"$JOBS"
+
+echo "== ASan+UBSan build + tests =="
+cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSHERPA_WERROR=ON \
+  -DSHERPA_SANITIZE=address,undefined -DSHERPA_BUILD_BENCHMARKS=OFF
+cmake --build build/asan -j"$JOBS"
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --test-dir build/asan --output-on-failure -j"$JOBS"
