@@ -156,12 +156,18 @@ class Results {
     int32_t observation;  // index into its observations_, or -1 for a final row
   };
   TrialRecord* FindMutable(TrialId id);
+  // The record index of `id`, or -1.
+  int64_t IndexOf(TrialId id) const;
+  void SetIndex(TrialId id, uint32_t record);
   ResultRow MakeRow(const RowRef& ref) const;
 
   bool lower_is_better_;
   // deque: records never move, so pointers handed out stay valid.
   std::deque<TrialRecord> records_;
-  std::unordered_map<TrialId, uint32_t> index_;
+  // Ids handed out by a study are dense (1, 2, 3, ...): a vector indexes
+  // them without hashing or cache-missing buckets; other ids go to the map.
+  std::vector<uint32_t> dense_index_;  // id -> record index + 1; 0: absent
+  std::unordered_map<TrialId, uint32_t> sparse_index_;
   std::vector<RowRef> rows_;
   std::vector<bool> row_withdrawn_;
   size_t withdrawn_rows_ = 0;

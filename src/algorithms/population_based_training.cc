@@ -71,7 +71,13 @@ class PbtAlgorithm final : public Algorithm {
       trial.parameters[std::string(kLineageKey)] = "";
     } else {
       const TrialRecord& parent = *context.results.Find(PickParent(position, context.rng));
-      trial.parameters = parent.trial().parameters;
+      // Only the tuned values: the parent's bookkeeping strings (its lineage
+      // grows with the generation) are rebuilt below, not copied.
+      const ParameterValues& inherited = parent.trial().parameters;
+      for (const PerturbRule& rule : rules_) {
+        const std::string& key = rule.parameter->name();
+        trial.parameters.emplace_hint(trial.parameters.end(), key, inherited.find(key)->second);
+      }
       const bool continues_unchanged =
           options_.exploit == PbtExploit::kTruncation && position < survivors_;
       if (!continues_unchanged) Perturb(trial.parameters, context.rng);

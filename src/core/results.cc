@@ -1,5 +1,6 @@
 #include "sherpa/results.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 
@@ -60,21 +61,46 @@ std::optional<double> TrialRecord::BestUpTo(int64_t iteration) const {
   return best;
 }
 
+int64_t Results::IndexOf(TrialId id) const {
+  if (id >= 0 && static_cast<uint64_t>(id) < dense_index_.size() &&
+      dense_index_[static_cast<size_t>(id)] != 0) {
+    return static_cast<int64_t>(dense_index_[static_cast<size_t>(id)]) - 1;
+  }
+  // An id may have gone to the map before the dense index grew past it.
+  if (sparse_index_.empty()) return -1;
+  auto it = sparse_index_.find(id);
+  return it == sparse_index_.end() ? -1 : static_cast<int64_t>(it->second);
+}
+
+void Results::SetIndex(TrialId id, uint32_t record) {
+  // Grow the dense index only for ids close to the ones seen so far, so a
+  // single id of 10^12 cannot allocate terabytes.
+  const auto limit = 2 * records_.size() + 1024;
+  if (id >= 0 && static_cast<uint64_t>(id) < limit) {
+    if (static_cast<size_t>(id) >= dense_index_.size()) {
+      dense_index_.resize(std::max(static_cast<size_t>(id) + 1, 2 * dense_index_.size()), 0);
+    }
+    dense_index_[static_cast<size_t>(id)] = record + 1;
+  } else {
+    sparse_index_.emplace(id, record);
+  }
+}
+
 TrialRecord* Results::FindMutable(TrialId id) {
-  auto it = index_.find(id);
-  return it == index_.end() ? nullptr : &records_[it->second];
+  const int64_t i = IndexOf(id);
+  return i < 0 ? nullptr : &records_[static_cast<size_t>(i)];
 }
 
 const TrialRecord* Results::Find(TrialId id) const {
-  auto it = index_.find(id);
-  return it == index_.end() ? nullptr : &records_[it->second];
+  const int64_t i = IndexOf(id);
+  return i < 0 ? nullptr : &records_[static_cast<size_t>(i)];
 }
 
 Status Results::AddTrial(Trial trial) {
-  if (index_.count(trial.id)) {
+  if (IndexOf(trial.id) >= 0) {
     return AlreadyExistsError("trial " + std::to_string(trial.id) + " exists already");
   }
-  index_.emplace(trial.id, static_cast<uint32_t>(records_.size()));
+  SetIndex(trial.id, static_cast<uint32_t>(records_.size()));
   TrialRecord& record = records_.emplace_back();
   record.trial_ = std::move(trial);
   record.lower_is_better_ = lower_is_better_;
@@ -128,7 +154,7 @@ Status Results::AddObservation(TrialId id, Observation observation) {
     record->last_index_ = obs_index;
   }
 
-  const uint32_t record_index = index_.at(id);
+  const auto record_index = static_cast<uint32_t>(IndexOf(id));
   rows_.push_back({record_index, obs_index});
   row_withdrawn_.push_back(false);
   at_iteration_[iteration].push_back(id);
@@ -156,7 +182,7 @@ Status Results::Finalize(TrialId id, TrialStatus status) {
   }
   record->status_ = status;
   record->final_row_ = static_cast<int64_t>(rows_.size());
-  rows_.push_back({index_.at(id), -1});
+  rows_.push_back({static_cast<uint32_t>(IndexOf(id)), -1});
   row_withdrawn_.push_back(false);
   ++num_finalized_;
   return OkStatus();

@@ -143,3 +143,29 @@ TEST(ResultsTest, BestIsOverAllRowsWithItsTrialAndContext) {
 
 }  // namespace
 }  // namespace sherpa
+
+namespace sherpa {
+namespace {
+
+TEST(ResultsTest, FindsDenseSparseAndHugeIds) {
+  Results results(true);
+  // A far id first (goes to the sparse map), then dense ids that grow the
+  // dense index past it.
+  ASSERT_TRUE(results.AddTrial(Trial{3000, {}}).ok());
+  ASSERT_TRUE(results.AddTrial(Trial{int64_t{1} << 50, {}}).ok());
+  for (TrialId id = 1; id <= 5000; ++id) {
+    if (id == 3000) continue;
+    ASSERT_TRUE(results.AddTrial(Trial{id, {}}).ok());
+  }
+  EXPECT_EQ(results.AddTrial(Trial{3000, {}}).code(), StatusCode::kAlreadyExists);
+  for (TrialId id : {TrialId{1}, TrialId{2999}, TrialId{3000}, TrialId{5000}, int64_t{1} << 50}) {
+    ASSERT_NE(results.Find(id), nullptr) << id;
+    EXPECT_EQ(results.Find(id)->id(), id);
+  }
+  EXPECT_EQ(results.Find(5001), nullptr);
+  EXPECT_EQ(results.Find(-1), nullptr);
+  EXPECT_EQ(results.num_trials(), 5001u);
+}
+
+}  // namespace
+}  // namespace sherpa
