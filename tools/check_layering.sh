@@ -22,6 +22,8 @@ forbid include/sherpa "$THIRD_PARTY" "public headers use only sherpa and standar
 forbid "src/core src/algorithms src/stopping" "$THIRD_PARTY" \
   "core, algorithms and stopping rules know nothing of JSON, YAML, HTTP, SQL or processes"
 forbid src/core 'sherpa/spec\.h' "core does not depend on the spec module"
+forbid src/dashboard 'httplib|sqlite|SQLiteCpp|yaml-cpp/' \
+  "the dashboard reads the study through StudyStore and is served through server/dashboard_service.h"
 forbid "src/algorithms src/stopping" 'sherpa/spec\.h|sherpa/study\.h' \
   "algorithms and stopping rules see only core types, not the study or spec parsing"
 exit $status

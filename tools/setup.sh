@@ -10,4 +10,9 @@ cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSHERPA_BUILD_T
 cmake --build build/release -j"$(nproc)"
 echo
 echo "== examples/toy_pbt: PBT against random search on the paper's toy problem =="
-build/release/examples/toy_pbt/toy_pbt
+build/release/examples/toy_pbt
+
+echo
+echo "== examples/quickstart: SHERPA's PBT example through the runner (Python trials) =="
+cd examples/quickstart
+../../build/release/src/cli/sherpa run study.yaml --output-dir "output_$(date +%Y%m%d-%H%M%S)"

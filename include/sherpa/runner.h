@@ -41,15 +41,26 @@
 
 namespace sherpa {
 
-// Which scheduler runs the trials, and how.
+// Which scheduler runs the trials, and how (docs/clusters.md for clusters).
 struct SchedulerOptions {
-  std::string name = "local";  // "local"; "slurm" and "sge" in a later issue
+  std::string name = "local";  // "local", "slurm" or "sge"
   // local: resources handed out one per running trial as SHERPA_RESOURCE
   // (e.g. GPU ids); at most resources.size() trials run at once.
   std::vector<std::string> resources;
   bool set_cuda_visible_devices = false;
-  // SIGTERM, then SIGKILL after this long, when a trial is stopped.
+  // SIGTERM, then SIGKILL after this long, when a trial is stopped. Also how
+  // long a trial that ended through the API may take to exit before it is
+  // stopped.
   std::chrono::milliseconds kill_grace{5000};
+  // slurm, sge: extra sbatch/qsub arguments, split as a shell would (e.g.
+  // "--gres=gpu:1 --time=1:00:00" or "-l gpu=1,h_rt=1:00:00").
+  std::string submit_options;
+  // slurm, sge: a file each job sources before the trial command (modules,
+  // a virtualenv); it must be readable on the compute nodes.
+  std::string environment;
+  // slurm, sge: how often the cluster is asked about the running trials
+  // (one squeue or qstat for all of them).
+  std::chrono::milliseconds poll_interval{1000};
 };
 
 enum class ProgressMode {
@@ -81,7 +92,9 @@ struct OptimizeOptions {
   // relative paths such as "./output" in a trial script work).
   std::string working_dir;
   // The trial API's address; clusters need one the compute nodes reach.
-  std::string host = "127.0.0.1";
+  // "" = 127.0.0.1 with the local scheduler, this host's name (gethostname)
+  // with a cluster scheduler.
+  std::string host;
   int port = 0;  // 0: any free port
   // Continue the study in `output_dir` instead of starting a new one.
   bool resume = false;

@@ -3,12 +3,11 @@
 // -----------------------------------------------------------------------------
 //
 // A `Scheduler` runs trial scripts as jobs: on this machine (LocalScheduler),
-// or on a cluster (Slurm, Grid Engine). It is SHERPA's scheduler interface
-// with three verbs (submit, status, kill) plus one addition that makes the
-// runner event-driven instead of polling: a scheduler calls the `on_change`
-// callback it was given whenever a job may have changed state, so the runner
-// reacts to a finished trial within milliseconds. Cluster schedulers, which
-// can only learn about jobs by asking, call it after each poll.
+// or on a cluster (SlurmScheduler, SGEScheduler; docs/clusters.md). It is SHERPA's scheduler
+// interface with three verbs (submit, status, kill) plus one addition that makes the runner
+// event-driven instead of polling: a scheduler calls the `on_change` callback it was given whenever
+// a job may have changed state, so the runner reacts to a finished trial within milliseconds.
+// Cluster schedulers, which can only learn about jobs by asking, call it after each poll.
 //
 // Contract (scheduler_conformance_test.cc):
 //   * submit starts the job (or queues it on a cluster) and returns its id;
@@ -50,7 +49,8 @@ enum class JobState {
   kQueued,  // waiting for resources (clusters)
   kRunning,
   kCompleted,  // exited with status 0
-  kFailed,     // exited non-zero, or crashed by a signal we did not send
+  kFailed,     // exited non-zero, crashed by a signal we did not send, or ended
+               // by the cluster (reason "TIMEOUT...", "NODE_FAIL...", ...)
   kKilled,     // ended because kill() was called
 };
 
@@ -108,6 +108,46 @@ struct LocalSchedulerOptions {
 // Runs each job as a child process of this one, in its own process group
 // (so kill reaches the whole job, not just /bin/sh).
 std::unique_ptr<Scheduler> NewLocalScheduler(LocalSchedulerOptions options);
+
+// The cluster schedulers submit each job as a batch job (sbatch, qsub) whose
+// script exports the job's `env` and runs its command with /bin/sh; they
+// learn about jobs by asking the cluster, one command for all of them every
+// `poll_interval` (squeue; qstat, and qacct once per ended job), on a thread
+// of their own that calls `on_change` when a job changed state. status()
+// answers from what the last poll learned. Each job's output file, working
+// directory and `environment` file must be on a filesystem the compute
+// nodes share with this host.
+struct ClusterSchedulerOptions {
+  // Extra arguments for sbatch or qsub, split as a shell would, e.g.
+  // "--gres=gpu:1 --time=2:00:00" or "-l gpu=1,h_rt=2:00:00 -q gpu.q".
+  // They come after the scheduler's own, so they can override them.
+  std::string submit_options;
+  // A file each job sources (with bash) before its command: modules, a
+  // virtualenv, ... "" = none.
+  std::string environment;
+  // How often the cluster is asked about the jobs. Smaller reacts faster to
+  // a job's end but loads the controller more.
+  std::chrono::milliseconds poll_interval{1000};
+  // A cluster command still running after this long is killed and counts as
+  // failed (submit: UNAVAILABLE; a poll: tried again at the next one).
+  std::chrono::milliseconds command_timeout{60000};
+  // Give jobs the runner's whole environment (sbatch --export=ALL, qsub -V)
+  // under `env`, as the local scheduler does; false leaves it to the
+  // cluster's defaults.
+  bool export_environment = true;
+  // Folder of the cluster's commands; "" = found in PATH.
+  std::string bin_dir;
+  // Called from the polling thread after a poll saw a job change state.
+  std::function<void()> on_change;
+};
+
+// Slurm: sbatch, squeue -t all (and sacct for jobs squeue has forgotten),
+// scancel. Errors: FAILED_PRECONDITION if the commands are missing,
+// UNAVAILABLE if the controller does not answer.
+StatusOr<std::unique_ptr<Scheduler>> NewSlurmScheduler(ClusterSchedulerOptions options);
+
+// (Son of) Grid Engine: qsub, qstat, qacct, qdel. Errors as for Slurm.
+StatusOr<std::unique_ptr<Scheduler>> NewSgeScheduler(ClusterSchedulerOptions options);
 
 }  // namespace sherpa
 

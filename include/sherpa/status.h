@@ -52,6 +52,9 @@ enum class StatusCode {
   // observation for a trial that has already been finalized, or a PBT
   // generation in which every member failed).
   kFailedPrecondition = 9,
+  // The operation ran and had to stop (e.g. a study whose algorithm cannot
+  // go on because every member of a generation failed).
+  kAborted = 10,
   // The call can be retried as it is (e.g. the database is busy).
   kUnavailable = 14,
   // A bug or an unexpected failure of a dependency.
@@ -106,6 +109,7 @@ inline Status UnavailableError(std::string m) {
   return Status(StatusCode::kUnavailable, std::move(m));
 }
 inline Status InternalError(std::string m) { return Status(StatusCode::kInternal, std::move(m)); }
+inline Status AbortedError(std::string m) { return Status(StatusCode::kAborted, std::move(m)); }
 inline Status PermissionDeniedError(std::string m) {
   return Status(StatusCode::kPermissionDenied, std::move(m));
 }

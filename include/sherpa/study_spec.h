@@ -17,7 +17,8 @@
 //   command: python3 trial.py
 //   max_concurrent: 4
 //   output_dir: output                   # default: output_<timestamp>
-//   scheduler: local                     # or {name: local, resources: [0, 1]}
+//   scheduler: local                     # or {name: local, resources: [0, 1]},
+//                                        # {name: slurm, submit_options: "--gres=gpu:1"}
 //   stopping_rule: {name: MedianStoppingRule, min_iterations: 2}
 //   seed: 1
 //
@@ -47,6 +48,9 @@ struct SpecOverrides {
   std::optional<uint64_t> seed;
   std::optional<std::string> host;
   std::optional<int> port;
+  // "local", "slurm" or "sge"; keeps the spec's scheduler settings only if
+  // the spec names the same scheduler.
+  std::optional<std::string> scheduler;
 };
 
 // Parses `text` (YAML or JSON; `origin` names it in messages) and builds the

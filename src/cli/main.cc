@@ -4,23 +4,31 @@
 //   sherpa run study.yaml [--max-concurrent 4] [--output-dir out] [--seed 1]
 //   sherpa resume <output_dir>
 //   sherpa results <output_dir> [--csv]
+//   sherpa dashboard <output_dir> [--host 127.0.0.1] [--port 0]
+//   sherpa report <output_dir> -o report.html
 //   sherpa trial get [--param NAME]
 //   sherpa trial report --iteration N --objective X [--context key=value ...]
 //   sherpa trial checkpoint NAME
+//   sherpa trial end [--status COMPLETED|FAILED]
 //
 // Exit codes: 0 done, 1 the study failed, 2 bad usage or spec, 130
 // interrupted (the study can be resumed).
+#include <signal.h>
+
 #include <charconv>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <sstream>
 
 #include <CLI/CLI.hpp>
 
+#include "dashboard/dashboard.h"
 #include "json/value_json.h"
+#include "server/http_server.h"
 #include "storage/study_store.h"
 
 #include "sherpa/client.h"
@@ -194,6 +202,57 @@ int PrintResults(const std::string& dir, bool csv) {
   return 0;
 }
 
+// `sherpa dashboard`: the dashboard of a finished, crashed or (in another
+// process) running study, read from its study.db until Ctrl-C. It serves no
+// trial API and holds no token, so nothing on the page can change the study.
+int ServeDashboard(const std::string& dir, const std::string& host, int port) {
+  StatusOr<std::unique_ptr<storage::StudyStore>> store = OpenStudy(dir);
+  if (!store.ok()) return Fail(store.status(), kExitUsage);
+  // Blocked before the server starts its threads, which inherit the mask, so
+  // Ctrl-C reaches only the sigwait below and the server stops cleanly.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  std::error_code ec;
+  dashboard::Dashboard board(
+      store->get(),
+      dashboard::DashboardOptions{fs::absolute(dir, ec).lexically_normal().string(), false});
+  dashboard::NoTrialService no_trials;
+  server::HttpServerOptions options;
+  options.host = host;
+  options.port = port;
+  options.dashboard = &board;
+  server::HttpServer server(&no_trials, options);
+  StatusOr<int> bound = server.Start();
+  if (!bound.ok()) return Fail(bound.status(), kExitFailed);
+  std::printf("dashboard: http://%s:%d/\n", host == "0.0.0.0" ? "127.0.0.1" : host.c_str(), *bound);
+  std::fflush(stdout);
+  std::fprintf(stderr, "serving %s read-only; Ctrl-C to stop\n", dir.c_str());
+  int sig = 0;
+  sigwait(&signals, &sig);
+  server.Stop();
+  return 0;
+}
+
+// `sherpa report`: one self-contained HTML file of the dashboard.
+int WriteReport(const std::string& dir, const std::string& out_path) {
+  StatusOr<std::unique_ptr<storage::StudyStore>> store = OpenStudy(dir);
+  if (!store.ok()) return Fail(store.status(), kExitUsage);
+  std::error_code ec;
+  StatusOr<std::string> html =
+      dashboard::RenderReport(**store, fs::absolute(dir, ec).lexically_normal().string());
+  if (!html.ok()) return Fail(html.status(), kExitFailed);
+  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+  out << *html;
+  out.close();
+  if (!out) return Fail(InternalError("cannot write " + out_path), kExitFailed);
+  std::printf("report: %s (%zu bytes)\n", out_path.c_str(), html->size());
+  return 0;
+}
+
 int TrialGet(const std::string& param) {
   StatusOr<Client> client = Client::FromEnvironment();
   if (!client.ok()) return Fail(client.status(), kExitUsage);
@@ -236,6 +295,22 @@ int TrialReport(int64_t iteration, double objective, const std::vector<std::stri
   return 0;
 }
 
+// Ends the trial at once: on a cluster the runner would otherwise see the
+// end only at its next poll of the scheduler.
+int TrialEnd(const std::string& status_name) {
+  const std::optional<TrialStatus> status = ParseTrialStatus(status_name);
+  if (!status || (*status != TrialStatus::kCompleted && *status != TrialStatus::kFailed)) {
+    return Fail(
+        InvalidArgumentError("--status takes COMPLETED or FAILED, got '" + status_name + "'"),
+        kExitUsage);
+  }
+  StatusOr<Client> client = Client::FromEnvironment();
+  if (!client.ok()) return Fail(client.status(), kExitUsage);
+  const Status ended = client->end_trial(Trial{client->options().trial_id, {}}, *status);
+  if (!ended.ok()) return Fail(ended, kExitFailed);
+  return 0;
+}
+
 int TrialCheckpoint(const std::string& name) {
   StatusOr<Client> client = Client::FromEnvironment();
   if (!client.ok()) return Fail(client.status(), kExitUsage);
@@ -261,7 +336,11 @@ int Main(int argc, char** argv) {
         "--seed", [&](uint64_t v) { overrides.seed = v; }, "random seed of the study");
     sub->add_option_function<std::string>(
         "--host", [&](const std::string& v) { overrides.host = v; },
-        "address of the trial API (default 127.0.0.1)");
+        "address of the trial API (default 127.0.0.1; this host's name with slurm or sge)");
+    sub->add_option_function<std::string>(
+           "--scheduler", [&](const std::string& v) { overrides.scheduler = v; },
+           "run the trials with local, slurm or sge (replaces the spec's)")
+        ->check(CLI::IsMember({"local", "slurm", "sge"}));
     sub->add_option_function<int>(
            "--port", [&](int v) { overrides.port = v; }, "port of the trial API (default: free)")
         ->check(CLI::Range(0, 65535));
@@ -286,6 +365,22 @@ int Main(int argc, char** argv) {
   results->add_option("output_dir", study_dir, "the study's folder")->required();
   results->add_flag("--csv", csv, "print the whole results table as CSV");
 
+  std::string dashboard_host = "127.0.0.1";
+  int dashboard_port = 0;
+  CLI::App* dashboard_cmd =
+      app.add_subcommand("dashboard", "serve the dashboard of a study from its study.db");
+  dashboard_cmd->add_option("output_dir", study_dir, "the study's folder")->required();
+  dashboard_cmd->add_option("--host", dashboard_host, "address to listen on (default 127.0.0.1)");
+  dashboard_cmd->add_option("--port", dashboard_port, "port (default: a free one)")
+      ->check(CLI::Range(0, 65535));
+
+  std::string report_path = "report.html";
+  CLI::App* report_cmd =
+      app.add_subcommand("report", "write the dashboard of a study as one HTML file");
+  report_cmd->add_option("output_dir", study_dir, "the study's folder")->required();
+  report_cmd->add_option("-o,--output", report_path,
+                         "the HTML file to write (default report.html)");
+
   CLI::App* trial = app.add_subcommand("trial", "for trial scripts: talk to the runner");
   trial->require_subcommand(1);
   std::string param;
@@ -302,6 +397,10 @@ int Main(int argc, char** argv) {
   CLI::App* checkpoint_cmd =
       trial->add_subcommand("checkpoint", "print the checkpoint path for a save_to/load_from");
   checkpoint_cmd->add_option("name", checkpoint, "save_to or load_from value")->required();
+  std::string end_status = "COMPLETED";
+  CLI::App* end_cmd =
+      trial->add_subcommand("end", "end this trial now (the process should exit right after)");
+  end_cmd->add_option("--status,-s", end_status, "COMPLETED (default) or FAILED");
 
   try {
     app.parse(argc, argv);
@@ -312,9 +411,12 @@ int Main(int argc, char** argv) {
   if (run->parsed()) return Optimize(LoadStudySpecFile(spec_path, overrides), quiet);
   if (resume->parsed()) return Resume(study_dir, overrides, quiet);
   if (results->parsed()) return PrintResults(study_dir, csv);
+  if (dashboard_cmd->parsed()) return ServeDashboard(study_dir, dashboard_host, dashboard_port);
+  if (report_cmd->parsed()) return WriteReport(study_dir, report_path);
   if (get->parsed()) return TrialGet(param);
   if (report->parsed()) return TrialReport(iteration, objective, context);
   if (checkpoint_cmd->parsed()) return TrialCheckpoint(checkpoint);
+  if (end_cmd->parsed()) return TrialEnd(end_status);
   return kExitUsage;
 }
 

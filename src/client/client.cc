@@ -1,11 +1,10 @@
 #include "sherpa/client.h"
 
-#include <httplib.h>
-
 #include <cstdlib>
 #include <filesystem>
 #include <thread>
 
+#include "client/http_connection.h"
 #include "json/value_json.h"
 
 namespace sherpa {
@@ -14,7 +13,7 @@ namespace {
 using Json = json::Json;
 
 // The server's error body as a Status with its code and message.
-Status ErrorFromResponse(const httplib::Response& res) {
+Status ErrorFromResponse(const client_internal::HttpResponse& res) {
   StatusOr<Json> body = json::Parse(res.body);
   std::string message = res.body;
   StatusCode code = StatusCode::kInternal;
@@ -54,30 +53,31 @@ Status ErrorFromResponse(const httplib::Response& res) {
 
 class Client::Connection {
  public:
-  explicit Connection(const ClientOptions& o) : http_(o.host, o.port) {
-    http_.set_keep_alive(true);
-    http_.set_tcp_nodelay(true);
-    http_.set_connection_timeout(std::chrono::seconds(5));
-    http_.set_read_timeout(std::chrono::seconds(300));
-    http_.set_default_headers({{"Authorization", "Bearer " + o.token}});
-  }
+  explicit Connection(const ClientOptions& o) : http_(o.host, o.port, o.token) {}
 
-  // Sends a request, retrying while the server cannot be reached (it may
-  // still be starting); HTTP errors are not retried.
+  // Sends a request, retrying while the runner cannot be reached (it may be
+  // starting, or an idle keep-alive connection was closed). HTTP errors are
+  // answers and are not retried. `resent_is_success`: a POST whose answer
+  // was lost may have been applied; if resending it is refused as a
+  // repetition (409 ALREADY_EXISTS), it was stored the first time.
   StatusOr<Json> Call(const std::string& method, const std::string& path, const std::string& body,
-                      std::chrono::milliseconds retry_for) {
+                      std::chrono::milliseconds retry_for, bool resent_is_success = false) {
     const auto deadline = std::chrono::steady_clock::now() + retry_for;
-    auto backoff = std::chrono::milliseconds(50);
+    auto backoff = std::chrono::milliseconds(20);
+    bool resent = false;
     for (;;) {
-      httplib::Result res = method == "GET" ? http_.Get(path.c_str())
-                                            : http_.Post(path.c_str(), body, "application/json");
-      if (res) {
-        if (res->status != 200) return ErrorFromResponse(*res);
-        return json::Parse(res->body);
+      StatusOr<client_internal::HttpResponse> res = http_.Request(method, path, body);
+      if (res.ok()) {
+        if (res->status == 200) return json::Parse(res->body);
+        if (resent && resent_is_success && res->status == 409 &&
+            res->body.find("ALREADY_EXISTS") != std::string::npos) {
+          return Json{{"stop", false}};
+        }
+        return ErrorFromResponse(*res);
       }
+      resent = method == "POST";
       if (std::chrono::steady_clock::now() + backoff > deadline) {
-        return UnavailableError("cannot reach the sherpa runner (" +
-                                httplib::to_string(res.error()) + ")");
+        return UnavailableError("cannot reach the sherpa runner: " + res.status().message());
       }
       std::this_thread::sleep_for(backoff);
       backoff = std::min(backoff * 2, std::chrono::milliseconds(2000));
@@ -85,7 +85,7 @@ class Client::Connection {
   }
 
  private:
-  httplib::Client http_;
+  client_internal::HttpConnection http_;
 };
 
 StatusOr<Client> Client::FromEnvironment() {

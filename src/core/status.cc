@@ -16,6 +16,8 @@ std::string_view StatusCodeName(StatusCode code) {
       return "ALREADY_EXISTS";
     case StatusCode::kFailedPrecondition:
       return "FAILED_PRECONDITION";
+    case StatusCode::kAborted:
+      return "ABORTED";
     case StatusCode::kUnavailable:
       return "UNAVAILABLE";
     case StatusCode::kInternal:

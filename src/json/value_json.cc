@@ -124,7 +124,8 @@ StatusOr<Observation> ObservationFromJson(const Json& json, std::string_view pat
 StatusOr<Json> Parse(std::string_view text) {
   try {
     return Json::parse(text.begin(), text.end());
-  } catch (const Json::parse_error& e) {
+  } catch (const Json::exception& e) {
+    // parse_error, and out_of_range for numbers like 1e400.
     return InvalidArgumentError(std::string("malformed JSON: ") + e.what());
   }
 }

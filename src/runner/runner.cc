@@ -14,6 +14,7 @@
 #include "sherpa/runner.h"
 
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <ctime>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -31,6 +33,7 @@
 
 #include <sys/stat.h>
 
+#include "dashboard/dashboard.h"
 #include "json/value_json.h"
 #include "runner/checkpoint_gc.h"
 #include "runner/progress.h"
@@ -73,6 +76,14 @@ std::string Timestamp() {
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y%m%d-%H%M%S", &tm);
   return buf;
+}
+
+// This host's name: what compute nodes of a cluster use to reach the
+// trial API by default.
+std::string HostName() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (::gethostname(name, sizeof(name) - 1) != 0 || name[0] == '\0') return "127.0.0.1";
+  return name;
 }
 
 // The last `lines` lines of a file, for showing why a trial failed.
@@ -243,6 +254,7 @@ class Runner final : public server::TrialService {
                                   ? ""
                                   : "the trial reported " + std::string(TrialStatusName(status)));
       it->second.ended = true;
+      it->second.ended_at = Clock::now();
       MarkDirty();
     }
     return store_->WaitDurable(ticket);
@@ -288,6 +300,18 @@ class Runner final : public server::TrialService {
     bool timed_out = false;
     bool interrupted = false;  // stopped by Ctrl-C: runs again on resume
     bool ended = false;        // ended through the API before its process exited
+    // When the study first answered "stop": the trial may save its state and
+    // exit; it is killed only once kill_grace has passed.
+    std::optional<Clock::time_point> stop_asked;
+    Clock::time_point ended_at;
+  };
+
+  // A trial whose submit failed for a moment (UNAVAILABLE: a cluster out of
+  // reach): started again once `not_before` has passed. It keeps its slot.
+  struct PendingStart {
+    Trial trial;
+    bool restarted = false;
+    Clock::time_point not_before;
   };
 
   // Every event goes through here so the runner knows what to flush at the end.
@@ -311,6 +335,8 @@ class Runner final : public server::TrialService {
   uint64_t FinalizeLocked(RunningTrial& running, TrialStatus status, const std::string& reason);
   void EnforceStops();
   void SubmitNewTrials(std::unique_lock<std::mutex>& lock);
+  size_t Busy() const;
+  Status MakeScheduler();
   void WriteResultsCsv(bool force);
   runner::ProgressSnapshot Snapshot() const;
   std::string OutputPath(TrialId id) const {
@@ -322,11 +348,17 @@ class Runner final : public server::TrialService {
   std::string output_dir_;
   std::string working_dir_;
   std::string python_path_;
+  // The folder of the running program (the `sherpa` CLI), put first on the
+  // trials' PATH so shell trials find `sherpa trial ...`.
+  std::string runner_bin_dir_ = fs::read_symlink("/proc/self/exe").parent_path().string();
   std::string study_token_;
   std::unique_ptr<storage::StudyStore> store_;
   std::unique_ptr<Scheduler> scheduler_;
+  // Before server_, which serves it and so must go first.
+  std::unique_ptr<dashboard::Dashboard> dashboard_;
   std::unique_ptr<server::HttpServer> server_;
   std::string host_;
+  std::string trial_host_;  // the address trials are given for host_
   int port_ = 0;
   std::unique_ptr<runner::CheckpointCollector> gc_;
 
@@ -337,6 +369,8 @@ class Runner final : public server::TrialService {
   std::unordered_map<TrialId, RunningTrial> running_;
   std::unordered_map<std::string, TrialId> tokens_;
   std::vector<Trial> restarts_;  // unfinished trials found on resume
+  std::deque<PendingStart> pending_starts_;
+  std::map<TrialId, int> submit_failures_;  // consecutive UNAVAILABLE submits
   std::map<TrialId, int> attempts_;
   std::map<TrialId, int> resubmits_;
   uint64_t last_ticket_ = 0;
@@ -364,6 +398,9 @@ Status Runner::Prepare() {
   if (!fs::is_directory(working_dir_, ec)) {
     return InvalidArgumentError("working_dir '" + working_dir_ + "' is not a directory");
   }
+  // Before anything is written: a scheduler that cannot work (sbatch
+  // missing, controller down) must not leave a study folder behind.
+  SHERPA_RETURN_IF_ERROR(MakeScheduler());
   std::string dir = options_.output_dir.empty() ? "output_" + Timestamp() : options_.output_dir;
   fs::path out = fs::path(dir).is_absolute() ? fs::path(dir) : fs::path(working_dir_) / dir;
   output_dir_ = out.lexically_normal().string();
@@ -409,28 +446,57 @@ Status Runner::Prepare() {
                     fs::perm_options::replace, ec);
   }
 
-  LocalSchedulerOptions local;
-  local.resources = options_.scheduler.resources;
-  local.set_cuda_visible_devices = options_.scheduler.set_cuda_visible_devices;
-  local.kill_grace = options_.scheduler.kill_grace;
-  local.on_change = [this] {
-    std::lock_guard<std::mutex> lock(mu_);
-    MarkDirty();
-  };
-  if (options_.scheduler.name != "local") {
-    return InvalidArgumentError("scheduler '" + options_.scheduler.name +
-                                "' is not available; use 'local'");
-  }
-  scheduler_ = NewLocalScheduler(std::move(local));
+  // Compute nodes cannot reach 127.0.0.1: on a cluster the trial API
+  // listens on this host's name unless told otherwise.
+  const bool cluster = options_.scheduler.name != "local";
+  host_ = options_.host.empty() ? (cluster ? HostName() : "127.0.0.1") : options_.host;
+  trial_host_ = host_;
+  if (host_ == "0.0.0.0" || host_ == "::") trial_host_ = cluster ? HostName() : "127.0.0.1";
 
   server::HttpServerOptions http;
-  http.host = options_.host;
+  http.host = host_;
   http.port = options_.port;
   // One worker per connected trial, plus room for browsers and the CLI.
   http.threads = std::min<size_t>(512, 2 * options_.max_concurrent + 16);
+  // The live dashboard reads what the store has committed, like
+  // `sherpa dashboard` does after the study (docs/dashboard.md).
+  dashboard_ = std::make_unique<dashboard::Dashboard>(
+      store_.get(), dashboard::DashboardOptions{output_dir_, /*live=*/true});
+  http.dashboard = dashboard_.get();
   server_ = std::make_unique<server::HttpServer>(this, http);
   SHERPA_ASSIGN_OR_RETURN(port_, server_->Start());
-  host_ = options_.host;
+  return OkStatus();
+}
+
+Status Runner::MakeScheduler() {
+  auto on_change = [this] {
+    std::lock_guard<std::mutex> lock(mu_);
+    MarkDirty();
+  };
+  const SchedulerOptions& o = options_.scheduler;
+  if (o.name == "local") {
+    LocalSchedulerOptions local;
+    local.resources = o.resources;
+    local.set_cuda_visible_devices = o.set_cuda_visible_devices;
+    local.kill_grace = o.kill_grace;
+    local.on_change = std::move(on_change);
+    scheduler_ = NewLocalScheduler(std::move(local));
+    return OkStatus();
+  }
+  if (o.name != "slurm" && o.name != "sge") {
+    return InvalidArgumentError("scheduler '" + o.name +
+                                "' is not available; use 'local', 'slurm' or 'sge'");
+  }
+  ClusterSchedulerOptions cluster;
+  cluster.submit_options = o.submit_options;
+  cluster.environment = o.environment;
+  cluster.poll_interval = o.poll_interval;
+  cluster.on_change = std::move(on_change);
+  StatusOr<std::unique_ptr<Scheduler>> made = o.name == "slurm"
+                                                  ? NewSlurmScheduler(std::move(cluster))
+                                                  : NewSgeScheduler(std::move(cluster));
+  if (!made.ok()) return made.status().WithContext("scheduler " + o.name);
+  scheduler_ = std::move(*made);
   return OkStatus();
 }
 
@@ -479,10 +545,12 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
   job.output_path = OutputPath(trial.id);
   job.working_dir = working_dir_;
   job.env = {{"SHERPA_TRIAL_ID", std::to_string(trial.id)},
-             {"SHERPA_HOST", host_ == "0.0.0.0" ? "127.0.0.1" : host_},
+             {"SHERPA_HOST", trial_host_},
              {"SHERPA_PORT", std::to_string(port_)},
              {"SHERPA_TOKEN", running.token},
              {"SHERPA_OUTPUT_DIR", output_dir_}};
+  const char* path = std::getenv("PATH");
+  job.env["PATH"] = runner_bin_dir_ + (path && *path ? ":" + std::string(path) : std::string());
   if (!python_path_.empty()) {
     const char* existing = std::getenv("PYTHONPATH");
     job.env["PYTHONPATH"] =
@@ -499,6 +567,22 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
   lock.unlock();
   StatusOr<JobId> id = scheduler_->submit(job);
   lock.lock();
+  if (!id.ok() && id.status().code() == StatusCode::kUnavailable && !stopping_) {
+    // A cluster out of reach for a moment must not fail the trial: it is
+    // started again later, waiting longer after each failure (up to a
+    // minute), as the same attempt.
+    const int failures = ++submit_failures_[trial.id];
+    const auto delay = std::chrono::seconds(std::min(60, 1 << std::min(failures - 1, 6)));
+    progress_.Event("trial " + std::to_string(trial.id) +
+                    " could not be submitted: " + id.status().ToString() + "; trying again in " +
+                    std::to_string(delay.count()) + " s");
+    tokens_.erase(slot.token);
+    running_.erase(trial.id);
+    --attempts_[trial.id];
+    pending_starts_.push_back({trial, restarted, Clock::now() + delay});
+    return;
+  }
+  submit_failures_.erase(trial.id);
   if (!id.ok()) {
     progress_.Event("trial " + std::to_string(trial.id) +
                     " could not start: " + id.status().ToString());
@@ -556,7 +640,7 @@ void Runner::EndTrialLocked(RunningTrial& running, const JobStatus& job) {
     std::string reason = job.reason;
     if (running.timed_out) {
       reason = "timed out after " + std::to_string(options_.trial_timeout.count()) + " s";
-    } else if (job.state == JobState::kKilled || running.kill_sent) {
+    } else if (job.state == JobState::kKilled || running.kill_sent || running.stop_asked) {
       status = TrialStatus::kStopped;
       reason = "stopped";
     } else if (job.state == JobState::kCompleted) {
@@ -623,6 +707,16 @@ void Runner::EnforceStops() {
   const auto now = Clock::now();
   for (auto& [id, running] : running_) {
     if (running.kill_sent || running.job.empty()) continue;
+    if (running.ended) {
+      // Ended through the API: its slot is free already. A process that
+      // does not exit soon after is stopped, so it cannot hold a resource,
+      // or the end of the study, forever.
+      if (now - running.ended_at > options_.scheduler.kill_grace) {
+        running.kill_sent = true;
+        (void)scheduler_->kill(running.job);
+      }
+      continue;
+    }
     bool kill = stopping_;
     if (stopping_) running.interrupted = true;
     if (!kill && options_.trial_timeout.count() > 0 &&
@@ -631,7 +725,12 @@ void Runner::EnforceStops() {
     }
     if (!kill) {
       StatusOr<bool> stop = study_.should_trial_stop(running.trial);
-      kill = stop.ok() && *stop;
+      if (stop.ok() && *stop) {
+        // The loop wakes at least twice a second, so the kill follows the
+        // grace period closely without a timer of its own.
+        if (!running.stop_asked) running.stop_asked = now;
+        kill = now - *running.stop_asked >= options_.scheduler.kill_grace;
+      }
     }
     if (kill) {
       running.kill_sent = true;
@@ -642,9 +741,30 @@ void Runner::EnforceStops() {
   }
 }
 
+// Trials that still hold a slot: a trial that ended through the API frees
+// its slot at once, without waiting for the scheduler to see its exit.
+size_t Runner::Busy() const {
+  size_t busy = pending_starts_.size();
+  for (const auto& [id, running] : running_) busy += running.ended ? 0 : 1;
+  return busy;
+}
+
 void Runner::SubmitNewTrials(std::unique_lock<std::mutex>& lock) {
   if (stopping_) return;
-  while (running_.size() < options_.max_concurrent &&
+  const auto now = Clock::now();
+  for (size_t n = pending_starts_.size(); n > 0; --n) {
+    PendingStart pending = std::move(pending_starts_.front());
+    pending_starts_.pop_front();
+    if (pending.not_before > now) {
+      pending_starts_.push_back(std::move(pending));
+      continue;
+    }
+    // A new failure puts it back at the end, with a later not_before.
+    StartTrial(lock, pending.trial, ++attempts_[pending.trial.id], pending.restarted);
+  }
+  // The capacity counts every job still running: an ended trial's process
+  // may hold a resource until it exits.
+  while (Busy() < options_.max_concurrent &&
          (scheduler_->capacity() == 0 || running_.size() < scheduler_->capacity())) {
     if (!restarts_.empty()) {
       Trial trial = std::move(restarts_.back());
@@ -655,7 +775,8 @@ void Runner::SubmitNewTrials(std::unique_lock<std::mutex>& lock) {
     if (algorithm_done_) return;
     StatusOr<Suggestion> suggestion = study_.get_suggestion();
     if (!suggestion.ok()) {
-      fatal_ = suggestion.status();
+      // Not a usage error: the study ran and cannot go on.
+      fatal_ = AbortedError(suggestion.status().message());
       stopping_ = true;
       progress_.Event("the algorithm cannot go on: " + fatal_.ToString());
       return;
@@ -729,6 +850,10 @@ StatusOr<OptimizeResult> Runner::Run() {
   SHERPA_RETURN_IF_ERROR(Prepare());
   progress_.Event("sherpa: study in " + output_dir_ + "; trial API on http://" + host_ + ":" +
                   std::to_string(port_) + " (study token in " + output_dir_ + "/study.token)");
+  // The token in the URL lets the page stop trials; without it the page
+  // only shows the study.
+  progress_.Event("dashboard: http://" + (host_ == "0.0.0.0" ? std::string("127.0.0.1") : host_) +
+                  ":" + std::to_string(port_) + "/?token=" + study_token_);
 
   std::unique_lock<std::mutex> lock(mu_);
   int handled_interrupts = 0;
@@ -758,8 +883,11 @@ StatusOr<OptimizeResult> Runner::Run() {
     WriteResultsCsv(false);
     progress_.Update(Snapshot());
 
-    if (running_.empty() && (stopping_ || (algorithm_done_ && restarts_.empty()))) break;
-    if (running_.empty() && !algorithm_done_ && !stopping_) {
+    if (running_.empty() &&
+        (stopping_ || (algorithm_done_ && restarts_.empty() && pending_starts_.empty()))) {
+      break;
+    }
+    if (running_.empty() && pending_starts_.empty() && !algorithm_done_ && !stopping_) {
       // The algorithm answered WAIT with nothing running: it can never be
       // answered. That is a bug in the algorithm, not something to wait for.
       fatal_ = InternalError(std::string(study_.algorithm().name()) +

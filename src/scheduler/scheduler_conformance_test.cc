@@ -10,7 +10,10 @@
 //   * kill ends a job as kKilled; killing an ended job is OK and changes
 //     nothing, killing an unknown one is NOT_FOUND.
 //
-// To check another scheduler, add a SchedulerFactory to kFactories below.
+// To check another scheduler, add a SchedulerFactory to Factories() below.
+// The cluster schedulers (Slurm, Grid Engine) are checked by the same code
+// compiled into scheduler_cluster_test with SHERPA_CLUSTER_CONFORMANCE, against
+// the real clusters of tools/clusters.sh.
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -31,6 +34,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "scheduler/cluster_testing.h"
+
 #include "sherpa/scheduler.h"
 #include "sherpa/status.h"
 
@@ -50,22 +55,45 @@ using ::testing::HasSubstr;
 
 struct SchedulerFactory {
   std::string name;  // test-name suffix
-  std::function<std::unique_ptr<Scheduler>(std::function<void()> on_change)> make;
+  std::function<StatusOr<std::unique_ptr<Scheduler>>(std::function<void()> on_change)> make;
   // How long a short job may take from submit to being reported ended.
   std::chrono::milliseconds end_timeout;
+  // A cluster that cannot be reached skips the tests (unless required).
+  bool cluster = false;
 };
 
 void PrintTo(const SchedulerFactory& factory, std::ostream* os) { *os << factory.name; }
 
 const std::vector<SchedulerFactory>& Factories() {
   static const auto* factories = new std::vector<SchedulerFactory>{
+#ifndef SHERPA_CLUSTER_CONFORMANCE
       {"Local",
-       [](std::function<void()> on_change) {
+       [](std::function<void()> on_change) -> StatusOr<std::unique_ptr<Scheduler>> {
          LocalSchedulerOptions options;
          options.on_change = std::move(on_change);
          return NewLocalScheduler(std::move(options));
        },
        std::chrono::seconds(10)},
+#else
+      // Jobs take about a second to be scheduled on these clusters, and
+      // their end is seen at the next poll.
+      {"Slurm",
+       [](std::function<void()> on_change) {
+         ClusterSchedulerOptions options;
+         options.poll_interval = std::chrono::milliseconds(200);
+         options.on_change = std::move(on_change);
+         return NewSlurmScheduler(std::move(options));
+       },
+       std::chrono::seconds(60), /*cluster=*/true},
+      {"Sge",
+       [](std::function<void()> on_change) {
+         ClusterSchedulerOptions options;
+         options.poll_interval = std::chrono::milliseconds(200);
+         options.on_change = std::move(on_change);
+         return NewSgeScheduler(std::move(options));
+       },
+       std::chrono::seconds(60), /*cluster=*/true},
+#endif
   };
   return *factories;
 }
@@ -83,7 +111,12 @@ class SchedulerConformanceTest : public ::testing::TestWithParam<SchedulerFactor
     std::string pattern = ::testing::TempDir() + "sherpa_sched_XXXXXX";
     ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
     dir_ = std::filesystem::canonical(pattern);
-    scheduler_ = GetParam().make([this] { OnChange(); });
+    StatusOr<std::unique_ptr<Scheduler>> made = GetParam().make([this] { OnChange(); });
+    if (!made.ok() && GetParam().cluster && !scheduler_internal::ClustersRequired()) {
+      GTEST_SKIP() << made.status() << "; " << scheduler_internal::kHowToStartClusters;
+    }
+    ASSERT_TRUE(made.ok()) << made.status();
+    scheduler_ = std::move(*made);
     ASSERT_NE(scheduler_, nullptr);
   }
 

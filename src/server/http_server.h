@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "server/dashboard_service.h"
 #include "server/trial_service.h"
 
 #include "sherpa/status.h"
@@ -19,6 +20,10 @@ struct HttpServerOptions {
   // so this must exceed the number of concurrently connected trials plus
   // browsers, or a connection starves (cpp-httplib is thread-per-connection).
   size_t threads = 16;
+  // When set, the server also serves the dashboard (docs/dashboard.md): the
+  // page, its data feed and its live event stream. Not owned; must outlive
+  // the server.
+  DashboardService* dashboard = nullptr;
 };
 
 class HttpServer {

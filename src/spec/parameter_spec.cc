@@ -112,7 +112,9 @@ Status CheckKeysImpl(const Json& object, std::string_view path,
                      std::span<const std::string_view> allowed, std::span<const Alias> aliases) {
   for (const auto& [key, unused] : object.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    return InvalidArgumentError(std::string(path) + ": unknown key " + Quoted(key) +
+    // At the top of a document there is no path to name.
+    const std::string where = path.empty() ? std::string() : std::string(path) + ": ";
+    return InvalidArgumentError(where + "unknown key " + Quoted(key) +
                                 DidYouMean(Suggest(key, allowed, aliases)) +
                                 "allowed keys: " + JoinNames(allowed));
   }

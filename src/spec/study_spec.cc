@@ -2,6 +2,7 @@
 // before anything runs.
 #include "sherpa/study_spec.h"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <fstream>
@@ -195,12 +196,34 @@ StatusOr<std::unique_ptr<StoppingRule>> BuildStoppingRule(const Json& node) {
 Status ReadScheduler(const Json& node, SchedulerOptions& out) {
   const std::string path = "scheduler";
   SHERPA_ASSIGN_OR_RETURN(out.name, ComponentName(node, path));
-  static constexpr std::array<std::string_view, 1> kKnown = {"local"};
-  if (out.name != "local") return UnknownName(path + ".name", out.name, kKnown);
+  static constexpr std::array<std::string_view, 3> kKnown = {"local", "slurm", "sge"};
+  if (std::find(kKnown.begin(), kKnown.end(), out.name) == kKnown.end()) {
+    return UnknownName(path + ".name", out.name, kKnown);
+  }
   if (!node.is_object()) return OkStatus();
-  static constexpr std::array<std::string_view, 4> kKeys = {"name", "resources",
-                                                            "cuda_visible_devices", "kill_grace"};
-  SHERPA_RETURN_IF_ERROR(CheckKeys(node, path, kKeys));
+  const bool local = out.name == "local";
+  // Each scheduler's own keys; a key of the other kind gets a hint instead
+  // of a bare "unknown key".
+  for (std::string_view key : {"resources", "cuda_visible_devices"}) {
+    if (!local && node.contains(std::string(key))) {
+      return InvalidArgumentError(path + "." + std::string(key) +
+                                  ": only for the local scheduler; on a cluster ask for "
+                                  "resources with submit_options (e.g. \"--gres=gpu:1\" for "
+                                  "slurm, \"-l gpu=1\" for sge)");
+    }
+  }
+  for (std::string_view key : {"submit_options", "environment", "poll_interval"}) {
+    if (local && node.contains(std::string(key))) {
+      return InvalidArgumentError(path + "." + std::string(key) +
+                                  ": only for the cluster schedulers (slurm, sge)");
+    }
+  }
+  static constexpr std::array<std::string_view, 4> kLocalKeys = {
+      "name", "resources", "cuda_visible_devices", "kill_grace"};
+  static constexpr std::array<std::string_view, 5> kClusterKeys = {
+      "name", "submit_options", "environment", "poll_interval", "kill_grace"};
+  SHERPA_RETURN_IF_ERROR(local ? CheckKeys(node, path, kLocalKeys)
+                               : CheckKeys(node, path, kClusterKeys));
   if (auto v = node.find("resources"); v != node.end()) {
     if (!v->is_array()) return Expected(path + ".resources", "a list", *v);
     for (size_t i = 0; i < v->size(); ++i) {
@@ -224,6 +247,21 @@ Status ReadScheduler(const Json& node, SchedulerOptions& out) {
     if (!(seconds >= 0)) return Expected(path + ".kill_grace", "seconds >= 0", *v);
     out.kill_grace = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   }
+  if (auto v = node.find("submit_options"); v != node.end()) {
+    // May be empty: the same as leaving it out.
+    if (!v->is_string()) return Expected(path + ".submit_options", "a string", *v);
+    out.submit_options = v->get<std::string>();
+  }
+  if (auto v = node.find("environment"); v != node.end() && !v->is_null()) {
+    SHERPA_ASSIGN_OR_RETURN(out.environment, ReadString(*v, path + ".environment"));
+  }
+  if (auto v = node.find("poll_interval"); v != node.end()) {
+    SHERPA_ASSIGN_OR_RETURN(double seconds, ReadNumber(*v, path + ".poll_interval"));
+    if (!(seconds >= 0.05 && seconds <= 3600)) {
+      return Expected(path + ".poll_interval", "seconds between 0.05 and 3600", *v);
+    }
+    out.poll_interval = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
+  }
   return OkStatus();
 }
 
@@ -232,6 +270,16 @@ Status ApplyOverrides(Json& tree, const SpecOverrides& o) {
   if (o.max_concurrent) tree["max_concurrent"] = *o.max_concurrent;
   if (o.output_dir) tree["output_dir"] = *o.output_dir;
   if (o.seed) tree["seed"] = *o.seed;
+  if (o.scheduler) {
+    // Another scheduler's settings do not carry over (resources mean
+    // nothing to slurm, submit_options nothing to local).
+    const Json* current = tree.contains("scheduler") ? &tree["scheduler"] : nullptr;
+    const bool same =
+        current &&
+        ((current->is_string() && *current == *o.scheduler) ||
+         (current->is_object() && current->contains("name") && (*current)["name"] == *o.scheduler));
+    if (!same) tree["scheduler"] = *o.scheduler;
+  }
   if (o.host || o.port) {
     if (!tree.contains("server") || !tree["server"].is_object()) tree["server"] = Json::object();
     if (o.host) tree["server"]["host"] = *o.host;

@@ -1,0 +1,151 @@
+"""PBT end to end with the quickstart's trial scripts in C++, Python and
+shell: every trial of generation g > 1 must start from exactly the state its
+parent saved, and the lineage the runner hands out must be consistent.
+
+The quickstart checkpoints (examples/quickstart/README.md) record the state
+a trial started from (loaded_from, loaded_iteration, loaded_weights) next to
+the state it saved (iteration, weights), so the check needs no cooperation
+beyond what the example does anyway.
+"""
+
+import os
+import shlex
+import unittest
+
+import sherpa_e2e
+from sherpa_e2e import load_checkpoint
+
+POPULATION = 4
+GENERATIONS = 3
+EPOCHS = 3  # per generation, as in the quickstart scripts
+
+
+def pbt_spec(command):
+    return {
+        'parameters': [
+            {'name': 'lr', 'type': 'continuous', 'range': [1e-3, 1.0],
+             'scale': 'log'},
+            {'name': 'batch_size', 'type': 'ordinal',
+             'range': [16, 32, 64, 128]},
+        ],
+        'algorithm': {
+            'name': 'PopulationBasedTraining',
+            'population_size': POPULATION,
+            'num_generations': GENERATIONS,
+            'parameter_range': {'lr': [1e-7, 1.0],
+                                'batch_size': [16, 32, 64, 128]},
+        },
+        'lower_is_better': False,
+        'command': command,
+        'max_concurrent': 2,
+        'output_dir': 'out',
+        'seed': 7,
+    }
+
+
+class PbtCheckpointTest(sherpa_e2e.StudyTestCase):
+
+    def run_study(self, command):
+        self.write_spec(pbt_spec(command))
+        result = self.sherpa('run', 'study.json')
+        self.assert_run_ok(result)
+        rows = self.results('out')
+        final = self.final_rows(rows)
+        self.assertEqual(len(final), POPULATION * GENERATIONS)
+        for trial_id, row in final.items():
+            self.assertEqual(row['Status'], 'COMPLETED',
+                             '{}: {}'.format(trial_id, self.read(
+                                 'out/jobs/trial_{}.out'.format(trial_id))))
+        sherpa_e2e.check_lineage(self, final, POPULATION, GENERATIONS)
+        # The runner's results.csv holds the same rows as `sherpa results`.
+        with open(self.path('out', 'results.csv')) as f:
+            self.assertEqual(sorted(f.read().splitlines()[1:]),
+                             sorted(self.sherpa('results', 'out', '--csv')
+                                    .stdout.splitlines()[1:]))
+        return final, self.observations(rows)
+
+    def check_checkpoints(self, final, observations, has_batch_size=True):
+        checkpoints = {}
+        for trial_id in final:
+            path = self.path('out', 'checkpoints', str(trial_id))
+            self.assertTrue(os.path.isfile(path),
+                            'trial {} saved no checkpoint'.format(trial_id))
+            checkpoints[trial_id] = load_checkpoint(path)
+        self.assertEqual(
+            [n for n in os.listdir(self.path('out', 'checkpoints'))
+             if n.endswith('.tmp')], [], 'half-written checkpoints left')
+
+        for trial_id, row in final.items():
+            saved = checkpoints[trial_id]
+            generation = int(row['generation'])
+            self.assertEqual(int(saved['trial']), trial_id)
+            # Its own hyperparameters, not the parent's.
+            self.assertEqual(float(saved['lr']), float(row['lr']))
+            if has_batch_size:
+                self.assertEqual(int(saved['batch_size']),
+                                 int(row['batch_size']))
+            # The epoch count goes on across generations, in the checkpoint
+            # and in the reported iterations.
+            self.assertEqual(int(saved['iteration']), EPOCHS * generation)
+            first = EPOCHS * (generation - 1) + 1
+            self.assertEqual([i for i, _ in observations[trial_id]],
+                             list(range(first, first + EPOCHS)),
+                             'trial {}: iterations'.format(trial_id))
+            if generation == 1:
+                self.assertNotIn('loaded_from', saved)
+                continue
+            # The child's starting state is exactly its parent's saved one.
+            parent = checkpoints[int(row['load_from'])]
+            self.assertEqual(saved['loaded_from'], row['load_from'])
+            self.assertEqual(int(saved['loaded_iteration']),
+                             int(parent['iteration']))
+            loaded = [float(v) for v in saved['loaded_weights'].split()]
+            parent_weights = [float(v) for v in parent['weights'].split()]
+            self.assertTrue(parent_weights)
+            self.assertEqual(loaded, parent_weights,
+                             'trial {} did not start from what trial {} '
+                             'saved'.format(trial_id, row['load_from']))
+            # ...and it trained: what it saved differs from what it loaded.
+            self.assertNotEqual(saved['weights'], saved['loaded_weights'])
+
+    def test_python_trials_continue_their_parents(self):
+        final, observations = self.run_study(sherpa_e2e.python_command(
+            os.path.join(sherpa_e2e.QUICKSTART, 'trial.py')))
+        self.check_checkpoints(final, observations)
+
+    def test_cpp_trials_continue_their_parents(self):
+        program = os.environ.get('SHERPA_QUICKSTART_TRIAL', '')
+        if not program:
+            self.skipTest('SHERPA_QUICKSTART_TRIAL is not set (examples not '
+                          'built)')
+        final, observations = self.run_study(
+            shlex.quote(os.path.abspath(program)))
+        self.check_checkpoints(final, observations)
+
+    def test_shell_trials_continue_their_parents(self):
+        final, observations = self.run_study('sh ' + shlex.quote(
+            os.path.join(sherpa_e2e.QUICKSTART, 'trial.sh')))
+        self.check_checkpoints(final, observations, has_batch_size=False)
+
+    def test_quickstart_specs_run_as_documented(self):
+        # As examples/quickstart/README.md says: from that folder, `sherpa
+        # run study.yaml`; and the copy of study_cpp.yaml CMake writes next
+        # to the C++ program runs from anywhere. Only the output goes here.
+        specs = [('study.yaml', os.path.join(sherpa_e2e.QUICKSTART,
+                                             'study.yaml'))]
+        program = os.environ.get('SHERPA_QUICKSTART_TRIAL', '')
+        if program:
+            specs.append(('study_cpp.yaml', os.path.join(
+                os.path.dirname(os.path.abspath(program)), 'study_cpp.yaml')))
+        for name, spec in specs:
+            with self.subTest(name):
+                out = self.path('out_' + name)
+                result = self.sherpa('run', spec, '--output-dir', out,
+                                     cwd=sherpa_e2e.QUICKSTART)
+                self.assert_run_ok(result)
+                self.assertIn('trials: 24 completed, 0 failed, 0 stopped',
+                              result.stdout)
+
+
+if __name__ == '__main__':
+    unittest.main()
