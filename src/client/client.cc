@@ -135,7 +135,7 @@ StatusOr<bool> Client::send_metrics(const Trial& trial, int64_t iteration, doubl
   SHERPA_ASSIGN_OR_RETURN(
       Json answer,
       connection_->Call("POST", "/api/v1/trials/" + std::to_string(trial.id) + "/observations",
-                        body.dump(), options_.connect_retry_for));
+                        body.dump(), options_.connect_retry_for, /*resent_is_success=*/true));
   return json::GetBool(answer, "stop", "answer");
 }
 
