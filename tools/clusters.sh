@@ -70,11 +70,16 @@ running() {
   local file="$1" comm="$2" pid
   [ -r "$file" ] || return 1
   pid="$(tr -dc '0-9' <"$file")"
-  [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm")" = "$comm" ]
+  [ -n "$pid" ] && [ -r "/proc/$pid/comm" ] && [ "$(cat "/proc/$pid/comm")" = "$comm" ] || return 1
+  # A daemon killed while nobody reaps it (its parent gone to a subreaper
+  # that does not wait) stays a zombie under its old name: not running.
+  case "$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | cut -d' ' -f1)" in
+    Z | X | "") return 1 ;;
+  esac
 }
 
 stop_daemon() {
-  local file="$1" comm="$2" pid i
+  local file="$1" comm="$2" pid
   if ! running "$file" "$comm"; then
     log "$comm is not running"
     return 0
@@ -82,19 +87,29 @@ stop_daemon() {
   pid="$(tr -dc '0-9' <"$file")"
   log "stopping $comm (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
-  for i in $(seq 1 150); do
-    [ -d "/proc/$pid" ] || return 0
+  for _ in $(seq 1 150); do
+    running "$file" "$comm" || return 0
     sleep 0.2
   done
   log "$comm (pid $pid) ignored SIGTERM for 30 s; sending SIGKILL"
   kill -KILL "$pid" 2>/dev/null || true
 }
 
+# Runs "$@", showing its output only if it fails (qconf reports every
+# change it makes on stderr).
+quiet() {
+  local out
+  out="$("$@" 2>&1)" || {
+    echo "$out" >&2
+    return 1
+  }
+}
+
 # Runs "$@" until it succeeds, at most $1 seconds.
 wait_for() {
-  local seconds="$1" i
+  local seconds="$1"
   shift
-  for i in $(seq 1 $((seconds * 5))); do
+  for _ in $(seq 1 $((seconds * 5))); do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.2
   done
@@ -378,7 +393,7 @@ EOF
     -e 's/flush_time=[0-9:]*/flush_time=00:00:01/' \
     -e 's#^mailer .*#mailer                       /bin/true#' >"$tmp/global"
   if ! cmp -s <(qconf -sconf global) "$tmp/global"; then
-    qconf -Mconf "$tmp/global" >/dev/null
+    quiet qconf -Mconf "$tmp/global"
   fi
   qconf -ssconf | sed -e 's/^schedule_interval .*/schedule_interval                 0:0:1/' \
     -e 's/^flush_submit_sec .*/flush_submit_sec                  1/' \
@@ -387,21 +402,21 @@ EOF
     -e 's/^load_adjustment_decay_time .*/load_adjustment_decay_time        0:0:0/' \
     >"$tmp/sched"
   if ! cmp -s <(qconf -ssconf) "$tmp/sched"; then
-    qconf -Msconf "$tmp/sched" >/dev/null
+    quiet qconf -Msconf "$tmp/sched"
   fi
-  qconf -ss 2>/dev/null | grep -qx localhost || qconf -as localhost >/dev/null
+  qconf -ss 2>/dev/null | grep -qx localhost || quiet qconf -as localhost
   if ! qconf -se localhost >/dev/null 2>&1; then
     sge_exechost_conf >"$tmp/localhost"
-    qconf -Ae "$tmp/localhost" >/dev/null
+    quiet qconf -Ae "$tmp/localhost"
   fi
   sge_queue_conf >"$tmp/all.q"
   if qconf -sq all.q >/dev/null 2>&1; then
     if [ "$(qconf -sq all.q | awk '$1=="slots"{print $2}')" != "$SGE_SLOTS" ] ||
       [ "$(qconf -sq all.q | awk '$1=="hostlist"{print $2}')" != localhost ]; then
-      qconf -Mq "$tmp/all.q" >/dev/null
+      quiet qconf -Mq "$tmp/all.q"
     fi
   else
-    qconf -Aq "$tmp/all.q" >/dev/null
+    quiet qconf -Aq "$tmp/all.q"
   fi
   rm -rf "$tmp"
 

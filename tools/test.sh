@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
 # Runs every check CI runs, in order, failing fast:
-#   1. clang-format on all C++ sources;
+#   0. the dashboard's front end (tools/build-web.sh);
+#   1. clang-format and the layering rules on all C++ sources;
 #   2. a -Werror build and the whole CTest suite;
-#   3. an ASan+UBSan build and the whole CTest suite again.
+#   3. an ASan+UBSan build and the suite again, without the labels that
+#      only repeat the same code paths more slowly (torch training smoke
+#      runs, real clusters, the browser): unit, python and e2e tests.
 # Build folders: build/ci and build/asan. Expects tools/install-deps.sh to
 # have run (tools/setup.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="$(nproc)"
+
+echo "== dashboard front end (npm ci + esbuild, embedded by the C++ build) =="
+tools/build-web.sh
 
 echo "== clang-format and layering =="
 git ls-files '*.cc' '*.h' | xargs clang-format --dry-run --Werror
@@ -23,4 +29,5 @@ cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSHERPA_WERROR=ON \
   -DSHERPA_SANITIZE=address,undefined -DSHERPA_BUILD_BENCHMARKS=OFF
 cmake --build build/asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build/asan --output-on-failure -j"$JOBS"
+  ctest --test-dir build/asan --output-on-failure -j"$JOBS" -LE 'smoke|cluster|browser'
+

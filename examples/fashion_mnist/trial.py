@@ -13,6 +13,7 @@ updates since it was created (kept in the checkpoint across generations).
 """
 
 import argparse
+import gzip
 import os
 import sys
 import time
@@ -21,8 +22,6 @@ import zlib
 # OpenBLAS sizes its thread pool when torch loads it: two trials sharing two
 # cores must each keep to one thread unless the user chose otherwise.
 os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
-
-import gzip  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
@@ -74,6 +73,9 @@ def standalone_parameters(items):
 
 def read_idx_gz(path, rank, limit):
     """The first ``limit`` items (0: all) of a gzip'd IDX file."""
+    if not os.path.exists(path):
+        fail(1, 'cannot open {} (install dataset-fashion-mnist or pass '
+             '--data-dir)'.format(path))
     with gzip.open(path, 'rb') as f:
         magic = int.from_bytes(f.read(4), 'big')
         if magic != 0x800 + rank:

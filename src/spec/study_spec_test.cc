@@ -97,6 +97,63 @@ command: ./t
   EXPECT_EQ(grid->max_concurrent, 1u);
 }
 
+TEST(StudySpecTest, ClusterSchedulers) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+algorithm: RandomSearch
+lower_is_better: true
+command: ./t
+)";
+  StatusOr<OptimizeOptions> o =
+      LoadStudySpec(base +
+                        "scheduler: {name: slurm, submit_options: \"--gres=gpu:1 --time=10\", "
+                        "environment: env.sh, poll_interval: 0.5, kill_grace: 2}\n",
+                    "study.yaml");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->scheduler.name, "slurm");
+  EXPECT_EQ(o->scheduler.submit_options, "--gres=gpu:1 --time=10");
+  EXPECT_EQ(o->scheduler.environment, "env.sh");
+  EXPECT_EQ(o->scheduler.poll_interval, std::chrono::milliseconds(500));
+  EXPECT_EQ(o->scheduler.kill_grace, std::chrono::milliseconds(2000));
+  EXPECT_EQ(o->host, "");  // the runner picks this host's name for clusters
+  o = LoadStudySpec(base + "scheduler: sge\n", "study.yaml");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->scheduler.name, "sge");
+  EXPECT_EQ(o->scheduler.poll_interval, std::chrono::milliseconds(1000));
+
+  EXPECT_THAT(ErrorOf(base + "scheduler: {name: slurm, resources: [0, 1]}\n"),
+              HasSubstr("scheduler.resources: only for the local scheduler; on a cluster ask for "
+                        "resources with submit_options"));
+  EXPECT_THAT(ErrorOf(base + "scheduler: {name: local, submit_options: -x}\n"),
+              HasSubstr("scheduler.submit_options: only for the cluster schedulers"));
+  EXPECT_THAT(ErrorOf(base + "scheduler: {name: sge, poll_interval: 0}\n"),
+              HasSubstr("scheduler.poll_interval: expected seconds between 0.05 and 3600"));
+  EXPECT_THAT(ErrorOf(base + "scheduler: {name: sge, environment: 3}\n"),
+              HasSubstr("scheduler.environment: expected a non-empty string"));
+  EXPECT_THAT(ErrorOf(base + "scheduler: {name: slurm, submit_option: x}\n"),
+              HasSubstr("did you mean 'submit_options'?"));
+  EXPECT_THAT(ErrorOf(base + "scheduler: slurn\n"), HasSubstr("did you mean 'slurm'?"));
+}
+
+TEST(StudySpecTest, SchedulerOverrideKeepsTheSpecsSettingsOnlyForTheSameScheduler) {
+  const std::string spec = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+algorithm: RandomSearch
+lower_is_better: true
+command: ./t
+scheduler: {name: slurm, submit_options: --gres=gpu:1}
+)";
+  SpecOverrides overrides;
+  overrides.scheduler = "slurm";
+  StatusOr<OptimizeOptions> o = LoadStudySpec(spec, "study.yaml", overrides);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->scheduler.submit_options, "--gres=gpu:1");
+  overrides.scheduler = "local";
+  o = LoadStudySpec(spec, "study.yaml", overrides);
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->scheduler.name, "local");
+  EXPECT_EQ(o->scheduler.submit_options, "");
+  EXPECT_THAT(o->spec_json, HasSubstr("\"scheduler\":\"local\""));
+}
+
 TEST(StudySpecTest, MistakesNameTheFieldAndWhatWasExpected) {
   const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
 lower_is_better: true

@@ -76,6 +76,12 @@ export class Curves {
     for (const t of model.order) {
       if (!this.app.visible(t) || t.iters.length === 0) continue;
       const path = buckets[bucketOf(scale(t.last)) + 1];
+      if (t.iters.length === 1 && t.objs[0] != null) {
+        // One observation is no line: a small ring, so the trial is seen.
+        path.moveTo(X(t.iters[0]) + 2, Y(t.objs[0]));
+        path.arc(X(t.iters[0]), Y(t.objs[0]), 2, 0, Math.PI * 2);
+        continue;
+      }
       let pen = false;
       for (let i = 0; i < t.iters.length; i++) {
         const v = t.objs[i];
