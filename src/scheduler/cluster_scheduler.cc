@@ -25,6 +25,8 @@
 
 #include <sys/stat.h>
 
+#include "scheduler/process.h"
+
 #include "sherpa/scheduler.h"
 #include "sherpa/status.h"
 
@@ -392,6 +394,30 @@ bool LooksTransient(std::string_view message) {
       "cannot connect"};
   return std::any_of(std::begin(kTransient), std::end(kTransient),
                      [&](std::string_view word) { return lower.find(word) != std::string::npos; });
+}
+
+std::string Trimmed(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+StatusOr<std::string> RunSubmit(std::string_view tool, const std::vector<std::string>& argv,
+                                std::string_view script, std::chrono::milliseconds timeout) {
+  const std::string name(tool);
+  StatusOr<CommandResult> result = RunCommand(argv, script, timeout);
+  if (!result.ok()) {
+    if (result.status().code() == StatusCode::kUnavailable) {
+      return UnavailableError(name + ": " + result.status().message());
+    }
+    return result.status().WithContext(name);
+  }
+  if (result->exit_code != 0) {
+    const std::string message = name + " failed (exit " + std::to_string(result->exit_code) +
+                                "): " + Trimmed(result->stderr_data + result->stdout_data);
+    if (LooksTransient(message)) return UnavailableError(message);
+    return InvalidArgumentError(message + " (check the scheduler's submit_options)");
+  }
+  return std::move(result->stdout_data);
 }
 
 }  // namespace sherpa::scheduler_internal

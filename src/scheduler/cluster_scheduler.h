@@ -105,6 +105,17 @@ std::string FindProgram(const std::string& program, const std::string& bin_dir);
 // was wrong.
 bool LooksTransient(std::string_view message);
 
+// `text` without trailing newlines and spaces (command output in messages).
+std::string Trimmed(std::string text);
+
+// Runs a submit command (`tool` is "sbatch" or "qsub", argv[0] its path)
+// with the job script on stdin and returns its stdout. UNAVAILABLE when the
+// cluster was out of reach or busy (the runner tries again later),
+// INVALID_ARGUMENT when the cluster refused the request itself (usually the
+// submit_options).
+StatusOr<std::string> RunSubmit(std::string_view tool, const std::vector<std::string>& argv,
+                                std::string_view script, std::chrono::milliseconds timeout);
+
 }  // namespace sherpa::scheduler_internal
 
 #endif  // SHERPA_SCHEDULER_CLUSTER_SCHEDULER_H_

@@ -27,11 +27,6 @@ namespace {
 
 namespace si = scheduler_internal;
 
-std::string Trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 std::string UserName() {
   if (const passwd* entry = ::getpwuid(::getuid())) return entry->pw_name;
   return std::to_string(::getuid());
@@ -66,10 +61,10 @@ class SgeBackend final : public si::ClusterBackend {
     }
     StatusOr<si::CommandResult> ping = si::RunCommand({qstat_, "-u", user_}, "", timeout_);
     if (!ping.ok() || ping->exit_code != 0) {
-      return UnavailableError(
-          "Grid Engine's qmaster does not answer (qstat: " +
-          (ping.ok() ? Trimmed(ping->stderr_data + ping->stdout_data) : ping.status().message()) +
-          "); is sge_qmaster running, and are SGE_ROOT and SGE_CELL right?");
+      return UnavailableError("Grid Engine's qmaster does not answer (qstat: " +
+                              (ping.ok() ? si::Trimmed(ping->stderr_data + ping->stdout_data)
+                                         : ping.status().message()) +
+                              "); is sge_qmaster running, and are SGE_ROOT and SGE_CELL right?");
     }
     return OkStatus();
   }
@@ -91,20 +86,8 @@ class SgeBackend final : public si::ClusterBackend {
         "-wd", job.working_dir};
     if (export_environment_) argv.push_back("-V");
     argv.insert(argv.end(), extra_.begin(), extra_.end());
-    StatusOr<si::CommandResult> result = si::RunCommand(argv, script, timeout_);
-    if (!result.ok()) {
-      if (result.status().code() == StatusCode::kUnavailable) {
-        return UnavailableError("qsub: " + result.status().message());
-      }
-      return result.status().WithContext("qsub");
-    }
-    if (result->exit_code != 0) {
-      const std::string message = "qsub failed (exit " + std::to_string(result->exit_code) +
-                                  "): " + Trimmed(result->stderr_data + result->stdout_data);
-      if (si::LooksTransient(message)) return UnavailableError(message);
-      return InvalidArgumentError(message + " (check the scheduler's submit_options)");
-    }
-    return si::ParseQsubOutput(result->stdout_data);
+    SHERPA_ASSIGN_OR_RETURN(std::string printed, si::RunSubmit("qsub", argv, script, timeout_));
+    return si::ParseQsubOutput(printed);
   }
 
   StatusOr<std::map<JobId, JobStatus>> Poll(const std::vector<si::PollJob>& jobs) override {
@@ -114,7 +97,7 @@ class SgeBackend final : public si::ClusterBackend {
     if (!result.ok()) return UnavailableError("qstat: " + result.status().message());
     if (result->exit_code != 0) {
       return UnavailableError("qstat failed (exit " + std::to_string(result->exit_code) +
-                              "): " + Trimmed(result->stderr_data + result->stdout_data));
+                              "): " + si::Trimmed(result->stderr_data + result->stdout_data));
     }
     const std::map<JobId, std::string> queued = si::ParseQstat(result->stdout_data);
     std::vector<JobId> errored;
@@ -145,7 +128,7 @@ class SgeBackend final : public si::ClusterBackend {
     const std::string text = result->stderr_data + result->stdout_data;
     // qdel of a job that has ended: 'denied: job "12" does not exist'.
     const std::string message =
-        "qdel failed (exit " + std::to_string(result->exit_code) + "): " + Trimmed(text);
+        "qdel failed (exit " + std::to_string(result->exit_code) + "): " + si::Trimmed(text);
     if (si::LooksTransient(message)) return UnavailableError(message);
     if (text.find("does not exist") != std::string::npos) return OkStatus();
     return InternalError(message);

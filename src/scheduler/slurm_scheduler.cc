@@ -24,11 +24,6 @@ namespace {
 
 namespace si = scheduler_internal;
 
-std::string Trimmed(std::string text) {
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
-  return text;
-}
-
 // Every line of `err` says the job is gone already.
 bool OnlyEndedJobs(const std::string& err) {
   size_t start = 0;
@@ -79,9 +74,10 @@ class SlurmBackend final : public si::ClusterBackend {
     StatusOr<si::CommandResult> ping =
         si::RunCommand({squeue_, "-h", "-o", "%i", "-u", std::to_string(::getuid())}, "", timeout_);
     if (!ping.ok() || ping->exit_code != 0) {
-      return UnavailableError("the Slurm controller does not answer (squeue: " +
-                              (ping.ok() ? Trimmed(ping->stderr_data) : ping.status().message()) +
-                              "); is slurmctld running? `scontrol ping` tells");
+      return UnavailableError(
+          "the Slurm controller does not answer (squeue: " +
+          (ping.ok() ? si::Trimmed(ping->stderr_data) : ping.status().message()) +
+          "); is slurmctld running? `scontrol ping` tells");
     }
     return OkStatus();
   }
@@ -101,20 +97,8 @@ class SlurmBackend final : public si::ClusterBackend {
     }
     if (export_environment_) argv.push_back("--export=ALL");
     argv.insert(argv.end(), extra_.begin(), extra_.end());
-    StatusOr<si::CommandResult> result = si::RunCommand(argv, script, timeout_);
-    if (!result.ok()) {
-      if (result.status().code() == StatusCode::kUnavailable) {
-        return UnavailableError("sbatch: " + result.status().message());
-      }
-      return result.status().WithContext("sbatch");
-    }
-    if (result->exit_code != 0) {
-      const std::string message = "sbatch failed (exit " + std::to_string(result->exit_code) +
-                                  "): " + Trimmed(result->stderr_data + result->stdout_data);
-      if (si::LooksTransient(message)) return UnavailableError(message);
-      return InvalidArgumentError(message + " (check the scheduler's submit_options)");
-    }
-    return si::ParseSbatchOutput(result->stdout_data);
+    SHERPA_ASSIGN_OR_RETURN(std::string printed, si::RunSubmit("sbatch", argv, script, timeout_));
+    return si::ParseSbatchOutput(printed);
   }
 
   StatusOr<std::map<JobId, JobStatus>> Poll(const std::vector<si::PollJob>& jobs) override {
@@ -132,7 +116,7 @@ class SlurmBackend final : public si::ClusterBackend {
       // Also what squeue says when it knows none of the ids any more.
       if (result->stderr_data.find("Invalid job id") == std::string::npos) {
         return UnavailableError("squeue failed (exit " + std::to_string(result->exit_code) +
-                                "): " + Trimmed(result->stderr_data));
+                                "): " + si::Trimmed(result->stderr_data));
       }
     } else {
       SHERPA_ASSIGN_OR_RETURN(found, si::ParseSqueue(result->stdout_data));
@@ -158,7 +142,7 @@ class SlurmBackend final : public si::ClusterBackend {
     if (!result.ok()) return UnavailableError("scancel: " + result.status().message());
     if (result->exit_code == 0 || OnlyEndedJobs(result->stderr_data)) return OkStatus();
     const std::string message = "scancel failed (exit " + std::to_string(result->exit_code) +
-                                "): " + Trimmed(result->stderr_data);
+                                "): " + si::Trimmed(result->stderr_data);
     return si::LooksTransient(message) ? UnavailableError(message) : InternalError(message);
   }
 
