@@ -13,6 +13,7 @@ fixed sleep: a loaded machine only makes the tests slower, not flaky.
 """
 
 import csv
+import http.client
 import io
 import json
 import os
@@ -55,6 +56,22 @@ def python_command(script, *args):
 
 def trial_script(name):
     return os.path.join(TRIALS, name)
+
+
+def http_request(host, port, method, path, body=None, headers=None):
+    """One HTTP request on a fresh connection; returns (status, decoded
+    JSON answer or None when the answer is not JSON)."""
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        conn.request(method, path, body, headers or {})
+        response = conn.getresponse()
+        data = response.read()
+    finally:
+        conn.close()
+    try:
+        return response.status, json.loads(data)
+    except ValueError:
+        return response.status, None
 
 
 def pid_alive(pid):

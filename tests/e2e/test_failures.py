@@ -2,8 +2,6 @@
 stopped by the MedianStoppingRule: the study records each correctly and goes
 on."""
 
-import http.client
-import json
 import os
 import time
 import unittest
@@ -29,19 +27,9 @@ def random_spec(command, trials, **extra):
 def request(trial_env, method, path, token=None, body=None):
     """One HTTP request to the runner a trial (its env_<id>.json) talks
     to; returns (status, decoded JSON or None)."""
-    conn = http.client.HTTPConnection(trial_env['host'],
-                                      int(trial_env['port']), timeout=30)
-    try:
-        headers = {'Authorization': 'Bearer ' + token} if token else {}
-        conn.request(method, path, body, headers)
-        response = conn.getresponse()
-        data = response.read()
-    finally:
-        conn.close()
-    try:
-        return response.status, json.loads(data)
-    except ValueError:
-        return response.status, None
+    headers = {'Authorization': 'Bearer ' + token} if token else {}
+    return sherpa_e2e.http_request(trial_env['host'], trial_env['port'],
+                                   method, path, body, headers)
 
 
 class FailureTest(sherpa_e2e.StudyTestCase):

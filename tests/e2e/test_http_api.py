@@ -8,7 +8,6 @@ and wait until the test releases them, so the requests below are made while
 the trials are really running.
 """
 
-import http.client
 import json
 import socket
 import time
@@ -49,17 +48,8 @@ class Api(object):
         if token:
             all_headers['Authorization'] = 'Bearer ' + token
         all_headers.update(headers or {})
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        try:
-            conn.request(method, path, body, all_headers)
-            response = conn.getresponse()
-            data = response.read()
-        finally:
-            conn.close()
-        try:
-            return response.status, json.loads(data)
-        except ValueError:
-            return response.status, None
+        return sherpa_e2e.http_request(self.host, self.port, method, path,
+                                       body, all_headers)
 
     def raw(self, data, timeout=10):
         """Sends raw bytes; returns the status of the answer, or None if
