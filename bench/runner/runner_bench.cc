@@ -85,7 +85,11 @@ double Median(const std::vector<double>& v) { return Percentile(v, 0.5); }
 double Min(const std::vector<double>& v) { return *std::min_element(v.begin(), v.end()); }
 double Max(const std::vector<double>& v) { return *std::max_element(v.begin(), v.end()); }
 
+// Quotes only what needs it, as a user would write the command: a command of
+// plain words is started without /bin/sh (see LocalScheduler).
 std::string ShellQuote(const std::string& s) {
+  const auto words = sherpa::scheduler_internal::SplitPlainCommand("word " + s);
+  if (words && words->size() == 2 && (*words)[1] == s) return s;
   std::string out = "'";
   for (char c : s) {
     if (c == '\'') {

@@ -1,4 +1,5 @@
-// LocalScheduler: each job is a /bin/sh child in its own process group.
+// LocalScheduler: each job is a child in its own process group: the
+// command's program itself when the command is plain words, else /bin/sh -c.
 //
 // Threads: one waiter per running job, blocked in waitid on that job's pid,
 // so an exit is seen the moment it happens (no polling, no SIGCHLD handler,
@@ -18,6 +19,7 @@
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -123,11 +125,32 @@ class LocalScheduler final : public Scheduler {
     if (options_.set_cuda_visible_devices && resource) env["CUDA_VISIBLE_DEVICES"] = resource_name;
 
     si::SpawnOptions options;
-    options.argv = {"/bin/sh", "-c", spec.command};
     options.env = si::MergedEnvironment(env);
     options.working_dir = spec.working_dir;
     options.output_path = spec.output_path;
-    StatusOr<pid_t> pid = si::Spawn(options);
+    StatusOr<pid_t> pid = UnavailableError("not started");
+    // A plain `program args...` is started directly: the same process the
+    // shell would exec, half a millisecond sooner. Anything else, and any
+    // program the direct start cannot run (e.g. a script without a #! line),
+    // goes through /bin/sh, which also gives the usual "not found" message.
+    if (std::optional<std::vector<std::string>> words = si::SplitPlainCommand(spec.command)) {
+      auto path_var = env.find("PATH");
+      const char* inherited_path = std::getenv("PATH");
+      const std::string path_env = path_var != env.end() ? path_var->second
+                                   : inherited_path      ? inherited_path
+                                                         : "/usr/bin:/bin";
+      if (std::optional<std::string> program =
+              si::FindProgram((*words)[0], path_env, spec.working_dir)) {
+        options.argv = std::move(*words);
+        options.program = std::move(*program);
+        pid = si::Spawn(options);
+      }
+    }
+    if (!pid.ok()) {
+      options.argv = {"/bin/sh", "-c", spec.command};
+      options.program.clear();
+      pid = si::Spawn(options);
+    }
 
     std::lock_guard<std::mutex> lock(mu_);
     if (!pid.ok()) {

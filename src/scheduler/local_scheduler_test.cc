@@ -193,6 +193,54 @@ TEST_F(LocalSchedulerTest, MapsExitCodes) {
   EXPECT_EQ(WaitForEnd(missing).exit_code, 127);
 }
 
+// Writes an executable script into the test folder.
+void WriteScript(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path) << text;
+  std::filesystem::permissions(path, std::filesystem::perms::owner_all);
+}
+
+TEST_F(LocalSchedulerTest, PlainCommandsStartWithoutAShell) {
+  // The script's parent is whoever started it: us when it is started
+  // directly, a /bin/sh (which forks for `sh -c cmd`) otherwise.
+  WriteScript(dir_ / "who.sh", "#!/bin/sh\necho \"$PPID $*\" > \"$1\"\n");
+  Start();
+  ASSERT_OK_AND_ASSIGN(JobId plain, scheduler_->submit(Spec("./who.sh plain.txt a=1 --b,c")));
+  ASSERT_EQ(WaitForEnd(plain).state, JobState::kCompleted);
+  EXPECT_EQ(ReadFile(dir_ / "plain.txt"), std::to_string(::getpid()) + " plain.txt a=1 --b,c\n");
+
+  // Shell syntax keeps the shell, so it means what it always meant.
+  ASSERT_OK_AND_ASSIGN(JobId quoted, scheduler_->submit(Spec("./who.sh 'quoted.txt' \"$HOME\"")));
+  ASSERT_EQ(WaitForEnd(quoted).state, JobState::kCompleted);
+  const std::string text = ReadFile(dir_ / "quoted.txt");
+  EXPECT_NE(text.substr(0, text.find(' ')), std::to_string(::getpid()));
+  EXPECT_THAT(text, HasSubstr(std::string("quoted.txt ") + std::getenv("HOME")));
+}
+
+TEST_F(LocalSchedulerTest, PlainCommandsFindProgramsInTheJobsPath) {
+  std::filesystem::create_directory(dir_ / "bin");
+  WriteScript(dir_ / "bin" / "sherpa_test_tool", "#!/bin/sh\necho found > found.txt\n");
+  Start();
+  JobSpec spec = Spec("sherpa_test_tool");
+  spec.env["PATH"] = (dir_ / "bin").string() + ":/usr/bin:/bin";
+  ASSERT_OK_AND_ASSIGN(JobId id, scheduler_->submit(spec));
+  ASSERT_EQ(WaitForEnd(id).state, JobState::kCompleted);
+  EXPECT_EQ(ReadFile(dir_ / "found.txt"), "found\n");
+}
+
+TEST_F(LocalSchedulerTest, ScriptsWithoutAShebangStillRunThroughTheShell) {
+  WriteScript(dir_ / "bare.sh", "echo bare > bare.txt\n");
+  WriteScript(dir_ / "not_executable.sh", "echo never\n");
+  std::filesystem::permissions(dir_ / "not_executable.sh", std::filesystem::perms::owner_read);
+  Start();
+  ASSERT_OK_AND_ASSIGN(JobId bare, scheduler_->submit(Spec("./bare.sh")));
+  EXPECT_EQ(WaitForEnd(bare).state, JobState::kCompleted);
+  EXPECT_EQ(ReadFile(dir_ / "bare.txt"), "bare\n");
+  // The shell's own verdict and message: 126, "Permission denied".
+  ASSERT_OK_AND_ASSIGN(JobId denied, scheduler_->submit(Spec("./not_executable.sh", "denied")));
+  EXPECT_EQ(WaitForEnd(denied).exit_code, 126);
+  EXPECT_THAT(ReadFile(dir_ / "denied.out"), HasSubstr("Permission denied"));
+}
+
 TEST_F(LocalSchedulerTest, CrashBySignalIsFailedWith128PlusSignal) {
   Start();
   ASSERT_OK_AND_ASSIGN(JobId id, scheduler_->submit(Spec("kill -SEGV $$")));

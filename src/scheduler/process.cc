@@ -9,12 +9,17 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <thread>
 #include <utility>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 extern char** environ;
@@ -182,19 +187,82 @@ StatusOr<pid_t> Spawn(const SpawnOptions& options) {
 
   pid_t pid = -1;
   if (rc == 0) {
-    const bool search_path = options.argv[0].find('/') == std::string::npos;
-    rc = search_path ? posix_spawnp(&pid, argv[0], &actions, &attr, argv.data(), env)
-                     : posix_spawn(&pid, argv[0], &actions, &attr, argv.data(), env);
+    const std::string& program = options.program.empty() ? options.argv[0] : options.program;
+    const bool search_path = program.find('/') == std::string::npos;
+    rc = search_path ? posix_spawnp(&pid, program.c_str(), &actions, &attr, argv.data(), env)
+                     : posix_spawn(&pid, program.c_str(), &actions, &attr, argv.data(), env);
   }
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
-    std::string message = "cannot start '" + options.argv[0] + "'";
+    std::string message =
+        "cannot start '" + (options.program.empty() ? options.argv[0] : options.program) + "'";
     if (!options.working_dir.empty()) message += " in '" + options.working_dir + "'";
     if (!options.output_path.empty()) message += " with output to '" + options.output_path + "'";
     return InternalError(message + ": " + ErrnoText(rc));
   }
   return pid;
+}
+
+std::optional<std::vector<std::string>> SplitPlainCommand(std::string_view command) {
+  // Keywords and builtins change what the words mean (or the shell's own
+  // state), so a command starting with one is left to the shell.
+  static constexpr std::string_view kShellWords[] = {
+      "!",     "{",     "}",    ".",        ":",        "[",      "alias", "bg",
+      "break", "case",  "cd",   "command",  "continue", "do",     "done",  "elif",
+      "else",  "esac",  "eval", "exec",     "exit",     "export", "false", "fc",
+      "fg",    "fi",    "for",  "getopts",  "hash",     "if",     "in",    "jobs",
+      "kill",  "local", "read", "readonly", "return",   "set",    "shift", "test",
+      "then",  "times", "trap", "true",     "type",     "ulimit", "umask", "unalias",
+      "unset", "until", "wait", "while",    "echo",     "printf", "pwd"};
+  auto plain = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::strchr("_./,:+@%=-", c) != nullptr;
+  };
+  std::vector<std::string> words;
+  size_t i = 0;
+  while (i < command.size()) {
+    const char c = command[i];
+    if (c == ' ' || c == '\t') {
+      ++i;
+      continue;
+    }
+    if (!plain(c)) return std::nullopt;
+    const size_t start = i;
+    while (i < command.size() && plain(command[i])) ++i;
+    words.emplace_back(command.substr(start, i - start));
+  }
+  if (words.empty() || words[0].find('=') != std::string::npos) return std::nullopt;
+  for (std::string_view word : kShellWords) {
+    if (words[0] == word) return std::nullopt;
+  }
+  return words;
+}
+
+std::optional<std::string> FindProgram(const std::string& program, std::string_view path_env,
+                                       const std::string& working_dir) {
+  auto executable = [&working_dir](const std::string& path) {
+    const std::string full =
+        path.front() == '/' || working_dir.empty() ? path : working_dir + "/" + path;
+    struct stat info {};
+    return stat(full.c_str(), &info) == 0 && S_ISREG(info.st_mode) &&
+           access(full.c_str(), X_OK) == 0;
+  };
+  if (program.empty()) return std::nullopt;
+  if (program.find('/') != std::string::npos) {
+    if (executable(program)) return program;
+    return std::nullopt;
+  }
+  size_t start = 0;
+  for (;;) {
+    const size_t end = std::min(path_env.find(':', start), path_env.size());
+    // An empty PATH entry means the current directory.
+    std::string candidate =
+        (end > start ? std::string(path_env.substr(start, end - start)) : std::string(".")) + "/" +
+        program;
+    if (executable(candidate)) return candidate;
+    if (end == path_env.size()) return std::nullopt;
+    start = end + 1;
+  }
 }
 
 StatusOr<ExitStatus> AwaitExit(pid_t pid) {

@@ -136,6 +136,31 @@ TEST(RunCommandTest, Errors) {
   EXPECT_TRUE(NoChildrenLeft());
 }
 
+TEST(SplitPlainCommandTest, SplitsPlainWords) {
+  using Words = std::vector<std::string>;
+  EXPECT_EQ(SplitPlainCommand("python3 trial.py"), (Words{"python3", "trial.py"}));
+  EXPECT_EQ(SplitPlainCommand("  ./bin/trial\t--lr=0.1 -x 1,2 a:b@c%d+e  "),
+            (Words{"./bin/trial", "--lr=0.1", "-x", "1,2", "a:b@c%d+e"}));
+}
+
+TEST(SplitPlainCommandTest, LeavesShellSyntaxToTheShell) {
+  for (const char* command :
+       {"",       "   ", "echo $HOME", "a 'b c'", "a \"b\"",    "a > out",    "a | b",  "a; b",
+        "a && b", "a &", "a *.txt",    "a ~/x",   "X=1 trial",  "exec trial", "cd dir", "a\\ b",
+        "a\nb",   "(a)", "a `b`",      "if",      "a #comment", "a [x]",      "a {b,c}"}) {
+    EXPECT_EQ(SplitPlainCommand(command), std::nullopt) << command;
+  }
+}
+
+TEST(FindProgramTest, SearchesPathLikeTheShell) {
+  EXPECT_EQ(FindProgram("sh", "/nonexistent:/bin:/usr/bin", ""), "/bin/sh");
+  EXPECT_EQ(FindProgram("no_such_program_for_sherpa", "/bin:/usr/bin", ""), std::nullopt);
+  EXPECT_EQ(FindProgram("/bin/sh", "", ""), "/bin/sh");
+  EXPECT_EQ(FindProgram("./sh", "", "/bin"), "./sh");  // relative to the working directory
+  EXPECT_EQ(FindProgram("./sh", "", "/nonexistent"), std::nullopt);
+  EXPECT_EQ(FindProgram("bin", "/", ""), std::nullopt);  // a directory is not a program
+}
+
 TEST(SpawnTest, ChildLeadsItsOwnProcessGroup) {
   SpawnOptions options;
   options.argv = {"/bin/sleep", "30"};

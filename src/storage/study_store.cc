@@ -1,5 +1,6 @@
 #include "storage/study_store.h"
 
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <cstdio>
@@ -451,6 +452,11 @@ class SqliteStudyStore final : public StudyStore {
       return InvalidArgumentError("WaitDurable: ticket " + std::to_string(ticket) +
                                   " was never returned by Append");
     }
+    if (ticket > wanted_ticket_) {
+      // Someone waits: the writer must not hold this event back any longer.
+      wanted_ticket_ = ticket;
+      if (durable_ticket_ < ticket) work_cv_.notify_one();
+    }
     durable_cv_.wait(lock, [&] { return durable_ticket_ >= ticket || !write_error_.ok(); });
     if (durable_ticket_ >= ticket) return OkStatus();
     return write_error_;
@@ -563,7 +569,11 @@ class SqliteStudyStore final : public StudyStore {
     {
       std::lock_guard<std::mutex> lock(mu_);
       ticket = ++last_ticket_;
+      if (queue_.empty()) oldest_queued_at_ = std::chrono::steady_clock::now();
       queue_.push_back(QueueItem{ticket, std::move(what)});
+      // The writer sleeps until the first event of a group arrives (to set
+      // its deadline), a waiter asks, or the group is large.
+      if (queue_.size() != 1 && queue_.size() != kMaxLazyEvents) return ticket;
     }
     work_cv_.notify_one();
     return ticket;
@@ -578,8 +588,22 @@ class SqliteStudyStore final : public StudyStore {
       bool failed;
       {
         std::unique_lock<std::mutex> lock(mu_);
-        work_cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
-        if (queue_.empty()) return;  // stopping, and everything is written
+        // Events nobody waits for (a trial created, started, ended) ride
+        // along with the next report or go out within kMaxLazyDelay, so a
+        // report waits for its own commit, not behind someone else's.
+        for (;;) {
+          if (stop_ && queue_.empty()) return;  // everything is written
+          if (!queue_.empty() &&
+              (stop_ || wanted_ticket_ > durable_ticket_ || queue_.size() >= kMaxLazyEvents)) {
+            break;
+          }
+          if (queue_.empty()) {
+            work_cv_.wait(lock);
+          } else if (work_cv_.wait_until(lock, oldest_queued_at_ + kMaxLazyDelay) ==
+                     std::cv_status::timeout) {
+            if (!queue_.empty()) break;
+          }
+        }
         batch.swap(queue_);
         failed = !write_error_.ok();
       }
@@ -627,8 +651,15 @@ class SqliteStudyStore final : public StudyStore {
   std::vector<QueueItem> queue_;        // guarded by mu_, in ticket order
   uint64_t last_ticket_ = 0;            // guarded by mu_
   uint64_t durable_ticket_ = 0;         // guarded by mu_
-  Status write_error_;                  // guarded by mu_; sticky
-  bool stop_ = false;                   // guarded by mu_
+  uint64_t wanted_ticket_ = 0;          // the highest ticket waited for; guarded by mu_
+  std::chrono::steady_clock::time_point oldest_queued_at_;  // of queue_.front(); guarded by mu_
+  // How long an event nobody waits for may stay queued, and how many may.
+  // This bounds what a crash of the runner can lose of them (a trial then
+  // runs again on resume); reports are always waited for, so never lost.
+  static constexpr std::chrono::milliseconds kMaxLazyDelay{20};
+  static constexpr size_t kMaxLazyEvents = 4096;
+  Status write_error_;  // guarded by mu_; sticky
+  bool stop_ = false;   // guarded by mu_
 
   std::thread writer_thread_;  // last: started once everything above exists
 };

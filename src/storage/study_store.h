@@ -92,6 +92,9 @@ class StudyStore {
   // Queues an event for the writer thread and returns its ticket (> 0).
   // Events are written in the order these calls happen; `event.seq` is
   // ignored (the store assigns it). Cheap: no I/O on the caller's thread.
+  // An event is committed as soon as someone waits for it (or for a later
+  // one), and otherwise within 20 ms, so that events nobody waits for do not
+  // put an fsync in front of the reports that are waited for.
   // REQUIRES: `trial` is set for kTrialCreated, `observation` for
   // kObservation.
   virtual uint64_t Append(StoredEvent event) = 0;
