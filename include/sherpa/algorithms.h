@@ -155,8 +155,10 @@ struct RepeatOptions {
 //     with 2 or more). Its status is COMPLETED if any repeat completed with a
 //     result, else STOPPED if any was stopped, else FAILED. The inner
 //     algorithm hears on_trial_end once per configuration, with that record.
-//     A repeat resubmitted after its configuration was aggregated does not
-//     change the aggregate.
+//     Trials Repeat did not hand out (queued with Study::add_trial, or run
+//     by an earlier algorithm of a Chain) are not in that table. A repeat
+//     resubmitted after its configuration was aggregated does not change
+//     the aggregate.
 StatusOr<std::unique_ptr<Algorithm>> Repeat(std::unique_ptr<Algorithm> algorithm,
                                             RepeatOptions options = {});
 
