@@ -94,6 +94,86 @@ struct PopulationBasedTrainingOptions {
 StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
     const ParameterSpace& space, PopulationBasedTrainingOptions options);
 
+// SHERPA's Genetic: a steady-state genetic algorithm without generations.
+// While fewer than 10 trials have COMPLETED with a result, it samples every
+// parameter at random. After that, each suggestion draws two parents,
+// independently and uniformly (with replacement), from the top third
+// (max(1, n/3) of the n COMPLETED trials, ranked by the objective of each
+// one's last observation, as PBT ranks; ties: lower id first), and builds the
+// child parameter by parameter: resampled from the parameter's own range
+// with probability `mutation_rate`, otherwise taken from the first or the
+// second parent with probability (1 - mutation_rate) / 2 each. FAILED and
+// STOPPED trials are never parents (SHERPA took any finalized row, whose
+// objective is the trial's best, not its last). Trials it did not suggest
+// (queued with Study::add_trial, or run by an earlier algorithm of a Chain)
+// are parents too; a parent's value that is missing or outside the space is
+// resampled instead of inherited. DONE after
+// `max_num_trials` suggestions (0: never). It never answers WAIT.
+StatusOr<std::unique_ptr<Algorithm>> Genetic(double mutation_rate = 0.1,
+                                             int64_t max_num_trials = 0);
+
+// SHERPA's Iterate: hands out `hp_iter` in order, one trial per
+// configuration, then DONE. Every configuration must give every parameter of
+// `space` a value inside its range and name nothing else (integers are
+// accepted for continuous parameters); INVALID_ARGUMENT names the index and
+// the parameter otherwise. An empty list is refused.
+StatusOr<std::unique_ptr<Algorithm>> Iterate(const ParameterSpace& space,
+                                             std::vector<ParameterValues> hp_iter);
+
+struct RepeatOptions {
+  // How many trials each configuration of the inner algorithm runs as (at
+  // least 1).
+  int64_t num_times = 5;
+  // Ask the inner algorithm for the next configuration only once every
+  // repeat of the previous one has ended (any final status); WAIT until then.
+  bool wait_for_completion = false;
+  // The inner algorithm sees one trial per configuration, with the mean
+  // objective of its repeats, instead of every repeat (see below).
+  bool agg = false;
+};
+
+// SHERPA's Repeat: every configuration the inner `algorithm` suggests is
+// handed out `num_times` times in a row, as trials with their own ids and the
+// very parameters the inner algorithm gave (bookkeeping keys included: the
+// repeats of a PBT member share its save_to, so wrap PBT only with agg, or
+// make the trial script save per trial id). DONE when the inner algorithm
+// answers DONE (asked once the last repeat is out); its WAIT passes through.
+//
+// What the inner algorithm sees:
+//   * agg = false: the study's own results, with every repeat as a trial of
+//     its own, and on_trial_end for every repeat (the first repeat carries
+//     the id the inner algorithm was given; the others are like trials
+//     queued with Study::add_trial). on_trial_reopened is forwarded too.
+//   * agg = true: a results table Repeat keeps for it (SHERPA grouped the
+//     study's rows by parameters; here the group is known when it is handed
+//     out). It holds one trial per configuration, under the id of its first
+//     repeat (so a PBT save_to names a checkpoint that exists), pending until
+//     every repeat has ended. Then it is finalized with one observation: the
+//     mean over the COMPLETED repeats of their last objectives, at the
+//     highest iteration they reported, with context keys `repeat_count`
+//     (repeats averaged) and `objective_stderr` (standard error of the mean,
+//     with 2 or more). Its status is COMPLETED if any repeat completed with a
+//     result, else STOPPED if any was stopped, else FAILED. The inner
+//     algorithm hears on_trial_end once per configuration, with that record.
+//     Trials Repeat did not hand out (queued with Study::add_trial, or run
+//     by an earlier algorithm of a Chain) are not in that table. A repeat
+//     resubmitted after its configuration was aggregated does not change
+//     the aggregate.
+StatusOr<std::unique_ptr<Algorithm>> Repeat(std::unique_ptr<Algorithm> algorithm,
+                                            RepeatOptions options = {});
+
+// SHERPA's Chain: asks `algorithms[0]` until it answers DONE, then
+// `algorithms[1]`, and so on; DONE after the last. All of them work on the
+// study's results, so a later algorithm learns from the trials of the earlier
+// ones (e.g. Iterate a few known-good configurations, then Genetic). For the
+// same reason every algorithm of the chain hears on_trial_end and
+// on_trial_reopened for every trial, whichever algorithm suggested it: an
+// algorithm that keeps an index of results must see the trials it finds in
+// the results, and one that tracks its own trials (PBT) ignores ids it did
+// not hand out, as it must for trials queued with Study::add_trial. A WAIT
+// from the current algorithm passes through.
+StatusOr<std::unique_ptr<Algorithm>> Chain(std::vector<std::unique_ptr<Algorithm>> algorithms);
+
 }  // namespace sherpa
 
 #endif  // SHERPA_ALGORITHMS_H_

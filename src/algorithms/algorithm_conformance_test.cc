@@ -9,6 +9,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <memory>
@@ -84,6 +85,9 @@ struct AlgorithmCase {
   bool randomized = true;                  // false: the seed must not matter
   // May answer FAILED_PRECONDITION when every trial fails (PBT).
   bool may_refuse_when_all_fail = false;
+  // The bookkeeping keys are on some trials only (a Chain of PBT and an
+  // algorithm without keys).
+  bool keys_on_some_trials_only = false;
 };
 
 const std::set<std::string> kPbtKeys = {"load_from", "save_to", "lineage", "generation"};
@@ -95,6 +99,16 @@ PopulationBasedTrainingOptions PbtOptions(int64_t population, int64_t generation
   options.num_generations = generations;
   options.exploit = exploit;
   return options;
+}
+
+// `n` configurations inside `space`, for Iterate. Drawn from a generator of
+// the test's own: the configurations are Iterate's input, not its
+// randomness.
+std::vector<ParameterValues> Configurations(const ParameterSpace& space, int n) {
+  Rng rng(2024);
+  std::vector<ParameterValues> configurations;
+  for (int i = 0; i < n; ++i) configurations.push_back(space.Sample(rng));
+  return configurations;
 }
 
 std::vector<AlgorithmCase> Cases() {
@@ -138,6 +152,66 @@ std::vector<AlgorithmCase> Cases() {
          return PopulationBasedTraining(space, options);
        },
        kPbtKeys, true, true},
+      {"Genetic",
+       "Genetic",
+       [](const ParameterSpace&) { return Genetic(0.2, 60); },
+       {},
+       true,
+       false},
+      {"Iterate",
+       "Iterate",
+       [](const ParameterSpace& space) { return Iterate(space, Configurations(space, 7)); },
+       {},
+       false,
+       false},
+      {"RepeatRandomSearch",
+       "Repeat",
+       [](const ParameterSpace&) -> StatusOr<std::unique_ptr<Algorithm>> {
+         SHERPA_ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> inner, RandomSearch(10));
+         return Repeat(std::move(inner), RepeatOptions{3, false, false});
+       },
+       {},
+       true,
+       false},
+      {"RepeatGeneticWaitingAggregated",
+       "Repeat",
+       [](const ParameterSpace&) -> StatusOr<std::unique_ptr<Algorithm>> {
+         SHERPA_ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> inner, Genetic(0.2, 20));
+         return Repeat(std::move(inner), RepeatOptions{2, true, true});
+       },
+       {},
+       true,
+       false},
+      {"RepeatPbtAggregated", "Repeat",
+       [](const ParameterSpace& space) -> StatusOr<std::unique_ptr<Algorithm>> {
+         SHERPA_ASSIGN_OR_RETURN(
+             std::unique_ptr<Algorithm> inner,
+             PopulationBasedTraining(space, PbtOptions(6, 3, PbtExploit::kTopThird)));
+         return Repeat(std::move(inner), RepeatOptions{2, false, true});
+       },
+       kPbtKeys, true, true},
+      {"ChainIterateGenetic",
+       "Chain",
+       [](const ParameterSpace& space) -> StatusOr<std::unique_ptr<Algorithm>> {
+         std::vector<std::unique_ptr<Algorithm>> algorithms;
+         SHERPA_ASSIGN_OR_RETURN(algorithms.emplace_back(),
+                                 Iterate(space, Configurations(space, 12)));
+         SHERPA_ASSIGN_OR_RETURN(algorithms.emplace_back(), Genetic(0.2, 40));
+         return Chain(std::move(algorithms));
+       },
+       {},
+       true,
+       false},
+      {"ChainPbtRandomSearch", "Chain",
+       [](const ParameterSpace& space) -> StatusOr<std::unique_ptr<Algorithm>> {
+         std::vector<std::unique_ptr<Algorithm>> algorithms;
+         SHERPA_ASSIGN_OR_RETURN(
+             algorithms.emplace_back(),
+             PopulationBasedTraining(space, PbtOptions(5, 3, PbtExploit::kTruncation)));
+         SHERPA_ASSIGN_OR_RETURN(algorithms.emplace_back(), RandomSearch(10));
+         return Chain(std::move(algorithms));
+       },
+       kPbtKeys, true, true, /*keys_on_some_trials_only=*/true},
   };
 }
 
@@ -269,6 +343,7 @@ TEST_P(AlgorithmConformanceTest, SuggestionsLieInsideTheSpaceWithOnlyDocumentedK
             << "trial " << trial.id << " carries an undocumented key '" << name << "'";
       }
       for (const std::string& key : c.bookkeeping_keys) {
+        if (c.keys_on_some_trials_only) break;
         EXPECT_EQ(trial.parameters.count(key), 1u) << "trial " << trial.id << " lacks " << key;
       }
     }
@@ -355,6 +430,78 @@ TEST_P(AlgorithmConformanceTest, EmptySpaceYieldsOnlyBookkeepingKeys) {
     }
     ASSERT_THAT(study.add_observation(trial, 1, static_cast<double>(step % 7)), IsOk());
     ASSERT_THAT(study.finalize(trial), IsOk());
+  }
+}
+
+// Runs a study on `workers` parallel slots: the slots are filled while the
+// algorithm gives trials, then the oldest running trial ends. With
+// `extra_calls`, every WAIT is followed by that many more requests at once,
+// as a runner polling more often would make; they must all be WAIT too.
+void DriveWithWorkers(std::unique_ptr<Algorithm> algorithm, uint64_t seed, int workers,
+                      int extra_calls, std::vector<Trial>* handed_out, int* waits) {
+  const ParameterSpace& space = ConformanceSpace();
+  Study study(space, std::move(algorithm), /*lower_is_better=*/true, nullptr, seed);
+  std::deque<Trial> running;
+  bool done = false;
+  for (int step = 0; step < 5000 && !(done && running.empty()); ++step) {
+    while (!done && static_cast<int>(running.size()) < workers) {
+      StatusOr<Suggestion> s = study.get_suggestion();
+      ASSERT_THAT(s, IsOk());
+      if (s->is_done()) {
+        done = true;
+      } else if (s->is_wait()) {
+        ++*waits;
+        for (int k = 0; k < extra_calls; ++k) {
+          StatusOr<Suggestion> again = study.get_suggestion();
+          ASSERT_THAT(again, IsOk());
+          ASSERT_TRUE(again->is_wait()) << "nothing ended since the WAIT";
+        }
+        break;
+      } else {
+        handed_out->push_back(s->trial());
+        running.push_back(s->trial());
+      }
+    }
+    if (running.empty()) continue;
+    const Trial trial = running.front();
+    running.pop_front();
+    // Some trials fail, so wrappers see every kind of end.
+    const TrialStatus status = SomeFail(trial, study);
+    ASSERT_THAT(study.finalize(trial, status), IsOk());
+  }
+  EXPECT_TRUE(done && running.empty()) << "the study did not finish";
+}
+
+// `sherpa resume` replays the logged trials and ends, but no WAIT answers:
+// an algorithm must be a function of the calls that returned trials. Extra
+// WAIT-answering requests in one run must not change what comes after. The
+// algorithm runs bare and inside Repeat(wait_for_completion), which WAITs
+// even around algorithms that never do.
+TEST_P(AlgorithmConformanceTest, ExtraWaitAnsweringRequestsChangeNothing) {
+  const AlgorithmCase& c = GetParam();
+  for (bool wrapped : {false, true}) {
+    auto make = [&]() -> StatusOr<std::unique_ptr<Algorithm>> {
+      SHERPA_ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> algorithm, c.make(ConformanceSpace()));
+      if (!wrapped) return algorithm;
+      return Repeat(std::move(algorithm), RepeatOptions{2, true, false});
+    };
+    std::vector<Trial> plain, polled;
+    int plain_waits = 0, polled_waits = 0;
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Algorithm> first, make());
+    ASSERT_NO_FATAL_FAILURE(DriveWithWorkers(std::move(first), 13, 4, 0, &plain, &plain_waits));
+    ASSERT_OK_AND_ASSIGN(std::unique_ptr<Algorithm> second, make());
+    ASSERT_NO_FATAL_FAILURE(DriveWithWorkers(std::move(second), 13, 4, 3, &polled, &polled_waits));
+    ASSERT_FALSE(plain.empty());
+    if (wrapped) {
+      EXPECT_GT(plain_waits, 0) << "the test must exercise WAIT";
+    }
+    EXPECT_EQ(plain_waits, polled_waits) << (wrapped ? "wrapped" : "bare");
+    ASSERT_EQ(plain.size(), polled.size()) << (wrapped ? "wrapped" : "bare");
+    for (size_t i = 0; i < plain.size(); ++i) {
+      EXPECT_EQ(plain[i].id, polled[i].id);
+      EXPECT_EQ(plain[i].parameters, polled[i].parameters)
+          << (wrapped ? "wrapped" : "bare") << ", trial " << plain[i].id;
+    }
   }
 }
 

@@ -80,8 +80,10 @@ Status UnknownName(const std::string& path, const std::string& name,
   return InvalidArgumentError(message);
 }
 
-StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const ParameterSpace& space) {
-  const std::string path = "algorithm";
+// `path` names `node` in messages: "algorithm", or a nested algorithm of
+// Repeat or Chain such as "algorithm.algorithms[1]".
+StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const ParameterSpace& space,
+                                                    const std::string& path = "algorithm") {
   SHERPA_ASSIGN_OR_RETURN(std::string name, ComponentName(node, path));
   const Json args = node.is_object() ? node : Json::object();
   auto arg = [&](std::string_view key) -> const Json* {
@@ -164,9 +166,79 @@ StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const Para
                               ReadNumber(*v, path + ".resample_probability"));
     }
     built = PopulationBasedTraining(space, std::move(o));
+  } else if (name == "Genetic") {
+    static constexpr std::array<std::string_view, 3> kKeys = {"name", "mutation_rate",
+                                                              "max_num_trials"};
+    SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
+    double mutation_rate = 0.1;
+    int64_t max = 0;
+    if (const Json* v = arg("mutation_rate")) {
+      SHERPA_ASSIGN_OR_RETURN(mutation_rate, ReadNumber(*v, path + ".mutation_rate"));
+    }
+    if (const Json* v = arg("max_num_trials"); v && !v->is_null()) {
+      SHERPA_ASSIGN_OR_RETURN(max, ReadInt(*v, path + ".max_num_trials", 1));
+    }
+    built = Genetic(mutation_rate, max);
+  } else if (name == "Iterate") {
+    static constexpr std::array<std::string_view, 2> kKeys = {"name", "hp_iter"};
+    SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
+    const std::string list_path = path + ".hp_iter";
+    const Json* list = arg("hp_iter");
+    if (list == nullptr) return InvalidArgumentError(list_path + " is missing");
+    if (!list->is_array()) return Expected(list_path, "a list of mappings", *list);
+    std::vector<ParameterValues> hp_iter;
+    for (size_t i = 0; i < list->size(); ++i) {
+      const std::string item_path = list_path + "[" + std::to_string(i) + "]";
+      const Json& item = (*list)[i];
+      if (!item.is_object()) return Expected(item_path, "a mapping from parameter to value", item);
+      ParameterValues values;
+      for (const auto& [param, value] : item.items()) {
+        SHERPA_ASSIGN_OR_RETURN(values[param], ReadValue(value, KeyPath(item_path, param)));
+      }
+      hp_iter.push_back(std::move(values));
+    }
+    built = Iterate(space, std::move(hp_iter));
+  } else if (name == "Repeat") {
+    static constexpr std::array<std::string_view, 5> kKeys = {"name", "algorithm", "num_times",
+                                                              "wait_for_completion", "agg"};
+    SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
+    const Json* inner = arg("algorithm");
+    if (inner == nullptr) {
+      return InvalidArgumentError(path + ".algorithm is missing (the algorithm to repeat)");
+    }
+    SHERPA_ASSIGN_OR_RETURN(std::unique_ptr<Algorithm> repeated,
+                            BuildAlgorithm(*inner, space, path + ".algorithm"));
+    RepeatOptions o;
+    if (const Json* v = arg("num_times")) {
+      SHERPA_ASSIGN_OR_RETURN(o.num_times, ReadInt(*v, path + ".num_times", 1));
+    }
+    if (const Json* v = arg("wait_for_completion")) {
+      SHERPA_ASSIGN_OR_RETURN(o.wait_for_completion, ReadBool(*v, path + ".wait_for_completion"));
+    }
+    if (const Json* v = arg("agg")) {
+      SHERPA_ASSIGN_OR_RETURN(o.agg, ReadBool(*v, path + ".agg"));
+    }
+    built = Repeat(std::move(repeated), o);
+  } else if (name == "Chain") {
+    static constexpr std::array<std::string_view, 2> kKeys = {"name", "algorithms"};
+    SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
+    const std::string list_path = path + ".algorithms";
+    const Json* list = arg("algorithms");
+    if (list == nullptr) return InvalidArgumentError(list_path + " is missing");
+    if (!list->is_array() || list->empty()) {
+      return Expected(list_path, "a non-empty list of algorithms", *list);
+    }
+    std::vector<std::unique_ptr<Algorithm>> algorithms;
+    for (size_t i = 0; i < list->size(); ++i) {
+      SHERPA_ASSIGN_OR_RETURN(
+          algorithms.emplace_back(),
+          BuildAlgorithm((*list)[i], space, list_path + "[" + std::to_string(i) + "]"));
+    }
+    built = Chain(std::move(algorithms));
   } else {
-    static constexpr std::array<std::string_view, 3> kKnown = {"RandomSearch", "GridSearch",
-                                                               "PopulationBasedTraining"};
+    static constexpr std::array<std::string_view, 7> kKnown = {
+        "RandomSearch", "GridSearch", "PopulationBasedTraining", "Genetic", "Iterate",
+        "Repeat",       "Chain"};
     return UnknownName(path + ".name", name, kKnown);
   }
   if (!built.ok()) return built.status().WithContext(path);

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sherpa/study.h"
+
 namespace sherpa {
 namespace {
 
@@ -95,6 +97,86 @@ command: ./t
   ASSERT_TRUE(grid.ok()) << grid.status();
   EXPECT_EQ(grid->algorithm->name(), "GridSearch");
   EXPECT_EQ(grid->max_concurrent, 1u);
+}
+
+TEST(StudySpecTest, GeneticIterateRepeatAndChainWithSherpasArgumentNames) {
+  const std::string base = R"(parameters:
+  - {name: lr, type: continuous, range: [1.0e-4, 1.0], scale: log}
+  - {name: layers, type: discrete, range: [1, 4]}
+lower_is_better: true
+command: ./t
+)";
+  StatusOr<OptimizeOptions> genetic = LoadStudySpec(
+      base + "algorithm: {name: Genetic, mutation_rate: 0.2, max_num_trials: 50}\n", "s.yaml");
+  ASSERT_TRUE(genetic.ok()) << genetic.status();
+  EXPECT_EQ(genetic->algorithm->name(), "Genetic");
+  ASSERT_TRUE(LoadStudySpec(base + "algorithm: Genetic\n", "s.yaml").ok());
+
+  StatusOr<OptimizeOptions> chain = LoadStudySpec(base + R"(algorithm:
+  name: Chain
+  algorithms:
+    - name: Iterate
+      hp_iter:
+        - {lr: 0.01, layers: 2}
+        - {lr: 1, layers: 4}
+    - name: Repeat
+      algorithm: {name: Genetic, mutation_rate: 0.3}
+      num_times: 3
+      wait_for_completion: true
+      agg: true
+    - RandomSearch
+)",
+                                                  "s.yaml");
+  ASSERT_TRUE(chain.ok()) << chain.status();
+  EXPECT_EQ(chain->algorithm->name(), "Chain");
+  // The stored spec (JSON) rebuilds the same nested algorithm for resume.
+  StatusOr<OptimizeOptions> again = LoadStudySpec(chain->spec_json, "study.db");
+  ASSERT_TRUE(again.ok()) << again.status();
+  // The Iterate configurations come out first, in order (1 is taken as 1.0
+  // for the continuous lr).
+  Study study(chain->parameters, std::move(chain->algorithm), true);
+  StatusOr<Suggestion> first = study.get_suggestion();
+  ASSERT_TRUE(first.ok() && first->is_trial());
+  EXPECT_EQ(first->trial().parameters, (ParameterValues{{"lr", 0.01}, {"layers", 2}}));
+  StatusOr<Suggestion> second = study.get_suggestion();
+  ASSERT_TRUE(second.ok() && second->is_trial());
+  EXPECT_EQ(second->trial().parameters, (ParameterValues{{"lr", 1.0}, {"layers", 4}}));
+}
+
+TEST(StudySpecTest, MistakesInNestedAlgorithmsNameTheirPath) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+lower_is_better: true
+command: ./t
+)";
+  EXPECT_THAT(
+      ErrorOf(base + "algorithm: {name: Chain, algorithms: [RandomSearch, {name: Genetc}]}\n"),
+      HasSubstr("algorithm.algorithms[1].name: unknown 'Genetc'; did you mean 'Genetic'?"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Chain, algorithms: []}\n"),
+              HasSubstr("algorithm.algorithms: expected a non-empty list of algorithms"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Chain}\n"),
+              HasSubstr("algorithm.algorithms is missing"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Repeat, algorithm: {name: Chain, algorithms: "
+                             "[{name: Genetic, mutation_rate: 2}]}}\n"),
+              HasSubstr("algorithm.algorithm.algorithms[0]: Genetic: mutation_rate must be in "
+                        "[0, 1], got 2"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Repeat, algorithm: RandomSearch, num_times: 0}\n"),
+              HasSubstr("algorithm.num_times: expected an integer >= 1, got integer 0"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Repeat, algorithm: RandomSearch, agg: 1}\n"),
+              HasSubstr("algorithm.agg: expected true or false"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Repeat, times: 3}\n"),
+              HasSubstr("algorithm: unknown key 'times'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Repeat}\n"),
+              HasSubstr("algorithm.algorithm is missing"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Iterate, hp_iter: [{x: 0.5}, {x: [1]}]}\n"),
+              HasSubstr("algorithm.hp_iter[1].x: expected a number or a string"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Iterate, hp_iter: [{x: 0.5}, {x: 2}]}\n"),
+              HasSubstr("algorithm: Iterate: hp_iter[1]['x'] = 2"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Iterate, hp_iter: [{y: 0.5}]}\n"),
+              HasSubstr("hp_iter[0] sets 'y', which is not a parameter of the study"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Iterate, hp_iter: [3]}\n"),
+              HasSubstr("algorithm.hp_iter[0]: expected a mapping from parameter to value"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: Genetic, mutation_rate: high}\n"),
+              HasSubstr("algorithm.mutation_rate: expected a number"));
 }
 
 TEST(StudySpecTest, ClusterSchedulers) {
