@@ -87,6 +87,8 @@ struct AlgorithmCase {
 };
 
 const std::set<std::string> kPbtKeys = {"load_from", "save_to", "lineage", "generation"};
+const std::set<std::string> kAsyncPbtKeys = {"load_from", "save_to", "lineage", "generation",
+                                             "member"};
 
 PopulationBasedTrainingOptions PbtOptions(int64_t population, int64_t generations,
                                           PbtExploit exploit) {
@@ -94,6 +96,16 @@ PopulationBasedTrainingOptions PbtOptions(int64_t population, int64_t generation
   options.population_size = population;
   options.num_generations = generations;
   options.exploit = exploit;
+  return options;
+}
+
+PopulationBasedTrainingOptions AsyncPbtOptions(int64_t population, int64_t intervals,
+                                               PbtSelection selection) {
+  PopulationBasedTrainingOptions options;
+  options.mode = PbtMode::kAsynchronous;
+  options.population_size = population;
+  options.num_generations = intervals;
+  options.selection = selection;
   return options;
 }
 
@@ -138,6 +150,19 @@ std::vector<AlgorithmCase> Cases() {
          return PopulationBasedTraining(space, options);
        },
        kPbtKeys, true, true},
+      {"AsyncPbtTruncation", "PopulationBasedTraining",
+       [](const ParameterSpace& space) {
+         return PopulationBasedTraining(space, AsyncPbtOptions(6, 4, PbtSelection::kTruncation));
+       },
+       kAsyncPbtKeys, true, false},
+      {"AsyncPbtTournamentResample", "PopulationBasedTraining",
+       [](const ParameterSpace& space) {
+         PopulationBasedTrainingOptions options = AsyncPbtOptions(5, 4, PbtSelection::kTournament);
+         options.resample_probability = 0.5;
+         options.quantile_fraction = 0.5;
+         return PopulationBasedTraining(space, options);
+       },
+       kAsyncPbtKeys, true, false},
   };
 }
 
