@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "spec/json_tree.h"
 
@@ -106,11 +107,57 @@ StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const Para
     }
     built = GridSearch(points);
   } else if (name == "PopulationBasedTraining") {
-    static constexpr std::array<std::string_view, 7> kKeys = {
-        "name",    "population_size",      "num_generations",     "parameter_range",
-        "exploit", "perturbation_factors", "resample_probability"};
+    static constexpr std::array<std::string_view, 10> kKeys = {"name",
+                                                               "mode",
+                                                               "population_size",
+                                                               "num_generations",
+                                                               "parameter_range",
+                                                               "exploit",
+                                                               "perturbation_factors",
+                                                               "resample_probability",
+                                                               "quantile_fraction",
+                                                               "selection"};
     SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
     PopulationBasedTrainingOptions o;
+    if (const Json* v = arg("mode")) {
+      SHERPA_ASSIGN_OR_RETURN(std::string mode, ReadString(*v, path + ".mode"));
+      if (mode == "generational") {
+        o.mode = PbtMode::kGenerational;
+      } else if (mode == "asynchronous") {
+        o.mode = PbtMode::kAsynchronous;
+      } else {
+        return InvalidArgumentError(path + ".mode: expected generational or asynchronous, got '" +
+                                    mode + "'");
+      }
+    }
+    // Options of the other mode would be silently ignored: refuse them.
+    const bool asynchronous = o.mode == PbtMode::kAsynchronous;
+    for (std::string_view key :
+         asynchronous ? std::vector<std::string_view>{"exploit"}
+                      : std::vector<std::string_view>{"quantile_fraction", "selection"}) {
+      if (arg(key)) {
+        return InvalidArgumentError(path + "." + std::string(key) + ": only for mode " +
+                                    (asynchronous ? "generational" : "asynchronous") +
+                                    (asynchronous ? " (asynchronous PBT uses selection)" : ""));
+      }
+    }
+    if (const Json* v = arg("quantile_fraction")) {
+      SHERPA_ASSIGN_OR_RETURN(o.quantile_fraction, ReadNumber(*v, path + ".quantile_fraction"));
+      if (!(o.quantile_fraction > 0 && o.quantile_fraction <= 0.5)) {
+        return Expected(path + ".quantile_fraction", "a number in (0, 0.5]", *v);
+      }
+    }
+    if (const Json* v = arg("selection")) {
+      SHERPA_ASSIGN_OR_RETURN(std::string selection, ReadString(*v, path + ".selection"));
+      if (selection == "truncation") {
+        o.selection = PbtSelection::kTruncation;
+      } else if (selection == "tournament") {
+        o.selection = PbtSelection::kTournament;
+      } else {
+        return InvalidArgumentError(path + ".selection: expected truncation or tournament, got '" +
+                                    selection + "'");
+      }
+    }
     if (const Json* v = arg("population_size")) {
       SHERPA_ASSIGN_OR_RETURN(o.population_size, ReadInt(*v, path + ".population_size", 1));
     }
@@ -350,6 +397,13 @@ StatusOr<OptimizeOptions> Build(const Json& tree) {
   }
   if (auto v = tree.find("checkpoint_gc"); v != tree.end()) {
     SHERPA_ASSIGN_OR_RETURN(o.checkpoint_gc, ReadBool(*v, "checkpoint_gc"));
+    const Json& algorithm = tree["algorithm"];
+    if (o.checkpoint_gc && algorithm.is_object() && algorithm.value("mode", "") == "asynchronous") {
+      // The collector keeps two generations; an asynchronous member may
+      // load a checkpoint of any age.
+      return InvalidArgumentError(
+          "checkpoint_gc: supports generational PBT only, not algorithm.mode asynchronous");
+    }
   }
   if (auto v = tree.find("server"); v != tree.end()) {
     if (!v->is_object()) return Expected("server", "a mapping with host and/or port", *v);

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "sherpa/study.h"
+
 namespace sherpa {
 namespace {
 
@@ -152,6 +154,70 @@ scheduler: {name: slurm, submit_options: --gres=gpu:1}
   EXPECT_EQ(o->scheduler.name, "local");
   EXPECT_EQ(o->scheduler.submit_options, "");
   EXPECT_THAT(o->spec_json, HasSubstr("\"scheduler\":\"local\""));
+}
+
+TEST(StudySpecTest, AsynchronousPbtOptions) {
+  constexpr char kAsync[] = R"(
+parameters: [{name: x, type: continuous, range: [0, 1]}]
+algorithm:
+  name: PopulationBasedTraining
+  mode: asynchronous
+  population_size: 3
+  num_generations: 2
+  quantile_fraction: 0.5
+  selection: tournament
+lower_is_better: true
+command: ./t
+)";
+  StatusOr<OptimizeOptions> o = LoadStudySpec(kAsync, "study.yaml");
+  ASSERT_TRUE(o.ok()) << o.status();
+  Study study(o->parameters, std::move(o->algorithm), true);
+  // Asynchronous: three members, each tagged with its slot, then WAIT (no
+  // generation-sized batch, no barrier).
+  for (int64_t slot = 0; slot < 3; ++slot) {
+    StatusOr<Suggestion> s = study.get_suggestion();
+    ASSERT_TRUE(s.ok() && s->is_trial());
+    EXPECT_EQ(s->trial().parameters.at("member"), Value(slot));
+  }
+  StatusOr<Suggestion> s = study.get_suggestion();
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->is_wait());
+
+  // The default mode is generational: no member key.
+  StatusOr<OptimizeOptions> generational = LoadStudySpec(kPbtSpec, "study.yaml");
+  ASSERT_TRUE(generational.ok());
+  Study g(generational->parameters, std::move(generational->algorithm), false);
+  EXPECT_EQ(g.get_suggestion()->trial().parameters.count("member"), 0u);
+}
+
+TEST(StudySpecTest, AsynchronousPbtMistakesNameTheField) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+lower_is_better: true
+command: ./t
+)";
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: async}\n"),
+              HasSubstr("algorithm.mode: expected generational or asynchronous, got 'async'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "selection: best}\n"),
+              HasSubstr("algorithm.selection: expected truncation or tournament, got 'best'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "quantile_fraction: 0.7}\n"),
+              HasSubstr("algorithm.quantile_fraction: expected a number in (0, 0.5], got number "
+                        "0.7"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "quantile_fraction: many}\n"),
+              HasSubstr("algorithm.quantile_fraction: expected a number"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "exploit: truncation}\n"),
+              HasSubstr("algorithm.exploit: only for mode generational"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, selection: tournament}\n"),
+              HasSubstr("algorithm.selection: only for mode asynchronous"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "population_size: 1}\n"),
+              HasSubstr("population_size must be at least 2 in asynchronous mode"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous}\n"
+                             "checkpoint_gc: true\n"),
+              HasSubstr("checkpoint_gc: supports generational PBT only"));
 }
 
 TEST(StudySpecTest, MistakesNameTheFieldAndWhatWasExpected) {
