@@ -22,11 +22,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sherpa/algorithm.h"
 #include "sherpa/parameter.h"
+#include "sherpa/results.h"
 #include "sherpa/status.h"
 
 namespace sherpa {
@@ -166,6 +168,42 @@ struct PopulationBasedTrainingOptions {
 // replaying the trials handed out and ended rebuilds the same state.
 StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
     const ParameterSpace& space, PopulationBasedTrainingOptions options);
+
+// One generation of a PBT schedule: the hyperparameters one model trained
+// with for one interval.
+struct PbtScheduleStep {
+  int64_t generation = 0;  // 1, 2, ... in order
+  ParameterValues parameters;
+};
+
+// Trains one model along `schedule` (Ray Tune calls this
+// PopulationBasedTrainingReplay): one trial per generation, in order, with
+// that generation's parameters and load_from = the previous generation's
+// save_to, so the model goes through the schedule PBT found. The trials
+// carry PBT's keys (load_from, save_to = "<trial id>", lineage, generation),
+// so a PBT trial script runs unchanged. One trial runs at a time (WAIT
+// meanwhile); DONE after the last generation completed. A generation that
+// FAILED or was STOPPED runs again from the same checkpoint, at most three
+// times in all; then suggest returns FAILED_PRECONDITION.
+// INVALID_ARGUMENT unless generations count 1, 2, ... and each step holds
+// exactly the space's parameters with values of their types (values may lie
+// outside the ranges: PBT's parameter_range can take them there).
+StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTrainingReplay(
+    const ParameterSpace& space, std::vector<PbtScheduleStep> schedule);
+
+// The schedule the model of PBT trial `trial` went through: its ancestors
+// found by following load_from back to a trial that loaded nothing, oldest
+// first, each with the space's parameters it ran with. NOT_FOUND for an
+// unknown trial; FAILED_PRECONDITION if the trial carries no PBT keys, an
+// ancestor is missing, or the chain disagrees with the trial's lineage.
+// O(number of trials).
+StatusOr<std::vector<PbtScheduleStep>> PbtScheduleOf(const ParameterSpace& space,
+                                                     const Results& results, TrialId trial);
+
+// The COMPLETED trial with the best objective (its best observation, as
+// Results::Best ranks rows; ties: the earlier trial), or nullopt if none
+// completed with a report.
+std::optional<TrialId> BestCompletedTrial(const Results& results);
 
 }  // namespace sherpa
 

@@ -163,6 +163,16 @@ std::vector<AlgorithmCase> Cases() {
          return PopulationBasedTraining(space, options);
        },
        kAsyncPbtKeys, true, false},
+      {"PbtReplay", "PopulationBasedTrainingReplay",
+       [](const ParameterSpace& space) {
+         // A schedule drawn from the space with a generator of its own: the
+         // replay itself draws nothing, so the study's seed must not matter.
+         Rng rng(5);
+         std::vector<PbtScheduleStep> schedule;
+         for (int64_t g = 1; g <= 6; ++g) schedule.push_back({g, space.Sample(rng)});
+         return PopulationBasedTrainingReplay(space, std::move(schedule));
+       },
+       kPbtKeys, false, true},
   };
 }
 
