@@ -220,6 +220,71 @@ command: ./t
               HasSubstr("checkpoint_gc: supports generational PBT only"));
 }
 
+TEST(StudySpecTest, ReplaySpecRoundTripsInYamlAndJson) {
+  StatusOr<OptimizeOptions> study = LoadStudySpec(kPbtSpec, "study.yaml");
+  ASSERT_TRUE(study.ok()) << study.status();
+  const std::vector<PbtScheduleStep> schedule = {
+      {1, {{"lr", Value(0.01)}, {"batch_size", Value(32)}}},
+      {2, {{"lr", Value(0.012)}, {"batch_size", Value(64)}}}};
+  for (SpecFormat format : {SpecFormat::kYaml, SpecFormat::kJson}) {
+    StatusOr<std::string> text = PbtReplaySpec(study->spec_json, schedule, format);
+    ASSERT_TRUE(text.ok()) << text.status();
+    if (format == SpecFormat::kYaml) {
+      EXPECT_THAT(*text, HasSubstr("name: PopulationBasedTrainingReplay"));
+      EXPECT_THAT(*text, HasSubstr("- {generation: 1, parameters: {"));
+    }
+    StatusOr<OptimizeOptions> replay = LoadStudySpec(*text, "replay.yaml");
+    ASSERT_TRUE(replay.ok()) << replay.status() << "\n" << *text;
+    EXPECT_EQ(replay->algorithm->name(), "PopulationBasedTrainingReplay");
+    EXPECT_EQ(replay->command, study->command);
+    EXPECT_EQ(replay->lower_is_better, study->lower_is_better);
+    EXPECT_EQ(replay->scheduler.resources, study->scheduler.resources);
+    EXPECT_EQ(replay->max_concurrent, 1u);
+    EXPECT_EQ(replay->output_dir, "") << "the replay must not write into the study it came from";
+    ASSERT_EQ(replay->parameters.size(), study->parameters.size());
+    Study run(replay->parameters, std::move(replay->algorithm), replay->lower_is_better);
+    for (const PbtScheduleStep& step : schedule) {
+      StatusOr<Suggestion> s = run.get_suggestion();
+      ASSERT_TRUE(s.ok() && s->is_trial());
+      for (const auto& [name, value] : step.parameters) {
+        EXPECT_EQ(s->trial().parameters.at(name), value) << name;
+      }
+      ASSERT_TRUE(run.finalize(s->trial()).ok());
+    }
+    EXPECT_TRUE(run.get_suggestion()->is_done());
+  }
+}
+
+TEST(StudySpecTest, ReplayScheduleMistakesNameTheField) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+lower_is_better: true
+command: ./t
+)";
+  EXPECT_THAT(ErrorOf(base + "algorithm: PopulationBasedTrainingReplay\n"),
+              HasSubstr("algorithm.schedule is missing"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: 3}\n"),
+              HasSubstr("algorithm.schedule: expected a list"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                             "[{generation: 1, parameters: {x: fast}}]}\n"),
+              HasSubstr("'x' must be a"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                             "[{generation: 0, parameters: {x: 1}}]}\n"),
+              HasSubstr("algorithm.schedule[0].generation: expected an integer >= 1"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                             "[{generation: 1, params: {x: 1}}]}\n"),
+              HasSubstr("algorithm.schedule[0]: unknown key 'params'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                             "[{generation: 2, parameters: {x: 1}}]}\n"),
+              HasSubstr("expected generation 1, got 2"));
+  // An integer for a continuous parameter is a number.
+  StatusOr<OptimizeOptions> ok =
+      LoadStudySpec(base +
+                        "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                        "[{generation: 1, parameters: {x: 1}}]}\n",
+                    "study.yaml");
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
 TEST(StudySpecTest, MistakesNameTheFieldAndWhatWasExpected) {
   const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
 lower_is_better: true
