@@ -22,11 +22,13 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "sherpa/algorithm.h"
 #include "sherpa/parameter.h"
+#include "sherpa/results.h"
 #include "sherpa/status.h"
 
 namespace sherpa {
@@ -53,10 +55,34 @@ enum class PbtExploit {
   kTruncation,
 };
 
+// How PBT paces its members.
+enum class PbtMode {
+  // Generation by generation, with a barrier between generations (SHERPA's
+  // PBT, made safe).
+  kGenerational,
+  // The paper's asynchronous PBT: no barrier; each member is decided alone
+  // when a slot frees.
+  kAsynchronous,
+};
+
+// How asynchronous PBT decides whether a ready member copies another.
+enum class PbtSelection {
+  // The paper's truncation selection with Ray Tune's quantiles: a member in
+  // the bottom quantile copies one drawn uniformly from the top quantile.
+  kTruncation,
+  // The paper's binary tournament: the member meets one other drawn
+  // uniformly, and copies it if it is strictly better.
+  kTournament,
+};
+
 struct PopulationBasedTrainingOptions {
-  // Members per generation. At least 3 for kTopThird, 5 for kTruncation.
+  PbtMode mode = PbtMode::kGenerational;
+  // Members per generation (asynchronous: members of the population). At
+  // least 3 for kTopThird, 5 for kTruncation, 2 in asynchronous mode.
   int64_t population_size = 20;
-  // After this many generations the algorithm answers DONE. 0: never.
+  // Generational: after this many generations the algorithm answers DONE.
+  // Asynchronous: each member runs at most this many intervals; DONE once
+  // every member was handed its last one. 0: never.
   int64_t num_generations = 0;
   // Where perturbation may take each parameter (SHERPA's parameter_range):
   // [lo, hi] for Continuous and Discrete, a list for Ordinal (may extend the
@@ -66,10 +92,18 @@ struct PopulationBasedTrainingOptions {
   // Continuous and Discrete values are multiplied by one of these, drawn
   // uniformly. 1.0 keeps the value.
   std::vector<double> perturbation_factors = {0.8, 1.0, 1.2};
+  // Generational mode only.
   PbtExploit exploit = PbtExploit::kTopThird;
   // The paper's "resample" explore: with this probability a parameter is
   // drawn afresh from its range instead of perturbed.
   double resample_probability = 0.0;
+  // Asynchronous mode only: the share of the ranked members that forms the
+  // top (and the bottom) quantile, in (0, 0.5]. A quantile of n ranked
+  // members holds ceil(n * quantile_fraction) of them, at most n / 2
+  // (rounded down).
+  double quantile_fraction = 0.25;
+  // Asynchronous mode only.
+  PbtSelection selection = PbtSelection::kTruncation;
 };
 
 // Population Based Training, generation by generation:
@@ -90,7 +124,48 @@ struct PopulationBasedTrainingOptions {
 //     of g-1 has ended. Until then the answer is WAIT;
 //   * FAILED and STOPPED members are never parents. If no member of a
 //     generation completed, suggest returns FAILED_PRECONDITION.
+//
+// Asynchronous mode (mode = kAsynchronous) keeps `population_size` members
+// (slots 0 .. population_size-1) and trains each one interval (one trial) at
+// a time, without a barrier:
+//   * which member goes next: whenever suggest is called, the idle member
+//     with the fewest intervals handed out goes next (ties: the one idle the
+//     longest, then the lower slot). So members start in slot order, a
+//     population larger than the runner's max_concurrent takes turns, and
+//     with population_size == max_concurrent the member that just finished
+//     goes on at once. WAIT while every member with intervals left is
+//     running;
+//   * the ranking: each member's latest score is the objective of the last
+//     observation of its last COMPLETED interval (one that reported at
+//     least once); members without one are not ranked. Best first by the
+//     study's direction; ties: the earlier trial first;
+//   * a member's first interval is sampled from the parameters' ranges
+//     (load_from = "", lineage = "");
+//   * a member whose last interval COMPLETED is decided by `selection`:
+//       kTruncation: with n ranked members and q = the quantile size above,
+//       a member ranked in the last q copies one drawn uniformly from the
+//       first q; otherwise it continues;
+//       kTournament: one other ranked member is drawn uniformly; if its score
+//       is strictly better, the member copies it; otherwise it continues;
+//     "continues" means load_from = its own last save_to and the same
+//     hyperparameters; "copies" means load_from = the other's last save_to
+//     and the other's hyperparameters, explored as in generational mode;
+//   * a member whose last interval FAILED or was STOPPED (or completed
+//     without a report) does not continue from it: it copies a member drawn
+//     uniformly from the top quantile (at least the best member; this may be
+//     its own last good checkpoint) and explores. While no member has a
+//     score, it starts afresh with a new sample. A failed interval counts
+//     towards num_generations, so a study always ends;
+//   * every trial carries generation = the member's interval number (1, 2,
+//     ...; a copy takes over the other's model but keeps its own count),
+//     member = its slot, save_to = "<trial id>", and lineage = the loaded
+//     trial's lineage + its save_to + "," (so load_from always names the
+//     save_to of a COMPLETED interval that reported);
+//   * a suggestion costs O(population_size), whatever the number of trials.
+//
 // Everything is derived from the study's generator: same seed, same study.
+// A suggest that answers WAIT or DONE changes nothing and draws nothing, so
+// replaying the trials handed out and ended rebuilds the same state.
 StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
     const ParameterSpace& space, PopulationBasedTrainingOptions options);
 
@@ -173,6 +248,41 @@ StatusOr<std::unique_ptr<Algorithm>> Repeat(std::unique_ptr<Algorithm> algorithm
 // not hand out, as it must for trials queued with Study::add_trial. A WAIT
 // from the current algorithm passes through.
 StatusOr<std::unique_ptr<Algorithm>> Chain(std::vector<std::unique_ptr<Algorithm>> algorithms);
+// One generation of a PBT schedule: the hyperparameters one model trained
+// with for one interval.
+struct PbtScheduleStep {
+  int64_t generation = 0;  // 1, 2, ... in order
+  ParameterValues parameters;
+};
+
+// Trains one model along `schedule` (Ray Tune calls this
+// PopulationBasedTrainingReplay): one trial per generation, in order, with
+// that generation's parameters and load_from = the previous generation's
+// save_to, so the model goes through the schedule PBT found. The trials
+// carry PBT's keys (load_from, save_to = "<trial id>", lineage, generation),
+// so a PBT trial script runs unchanged. One trial runs at a time (WAIT
+// meanwhile); DONE after the last generation completed. A generation that
+// FAILED or was STOPPED runs again from the same checkpoint, at most three
+// times in all; then suggest returns FAILED_PRECONDITION.
+// INVALID_ARGUMENT unless generations count 1, 2, ... and each step holds
+// exactly the space's parameters with values of their types (values may lie
+// outside the ranges: PBT's parameter_range can take them there).
+StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTrainingReplay(
+    const ParameterSpace& space, std::vector<PbtScheduleStep> schedule);
+
+// The schedule the model of PBT trial `trial` went through: its ancestors
+// found by following load_from back to a trial that loaded nothing, oldest
+// first, each with the space's parameters it ran with. NOT_FOUND for an
+// unknown trial; FAILED_PRECONDITION if the trial carries no PBT keys, an
+// ancestor is missing, or the chain disagrees with the trial's lineage.
+// O(number of trials).
+StatusOr<std::vector<PbtScheduleStep>> PbtScheduleOf(const ParameterSpace& space,
+                                                     const Results& results, TrialId trial);
+
+// The COMPLETED trial with the best objective (its best observation, as
+// Results::Best ranks rows; ties: the earlier trial), or nullopt if none
+// completed with a report.
+std::optional<TrialId> BestCompletedTrial(const Results& results);
 
 }  // namespace sherpa
 

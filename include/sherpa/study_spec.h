@@ -34,7 +34,9 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
+#include "sherpa/algorithms.h"
 #include "sherpa/runner.h"
 #include "sherpa/status.h"
 
@@ -63,6 +65,19 @@ StatusOr<OptimizeOptions> LoadStudySpec(std::string_view text, std::string_view 
 // Reads the file at `path` and calls LoadStudySpec.
 StatusOr<OptimizeOptions> LoadStudySpecFile(const std::string& path,
                                             const SpecOverrides& overrides = {});
+
+enum class SpecFormat { kYaml, kJson };
+
+// The spec `sherpa replay` writes: a study that trains one model from
+// scratch along `schedule` with PopulationBasedTrainingReplay. It copies
+// parameters, lower_is_better, command, scheduler, trial_timeout and the
+// resubmission settings from `study_spec` (a study's stored spec, JSON as
+// OptimizeOptions::spec_json holds it), sets max_concurrent 1 and leaves out
+// output_dir and seed. The result loads with LoadStudySpec; errors if
+// `study_spec` is not a valid spec or the schedule does not fit it.
+StatusOr<std::string> PbtReplaySpec(std::string_view study_spec,
+                                    const std::vector<PbtScheduleStep>& schedule,
+                                    SpecFormat format);
 
 }  // namespace sherpa
 

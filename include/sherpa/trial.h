@@ -46,6 +46,8 @@ inline constexpr std::string_view kLoadFromKey = "load_from";
 inline constexpr std::string_view kSaveToKey = "save_to";
 inline constexpr std::string_view kLineageKey = "lineage";
 inline constexpr std::string_view kGenerationKey = "generation";
+// Asynchronous PBT also names the population slot a trial trains.
+inline constexpr std::string_view kMemberKey = "member";
 
 }  // namespace sherpa
 

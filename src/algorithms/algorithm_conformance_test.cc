@@ -91,6 +91,8 @@ struct AlgorithmCase {
 };
 
 const std::set<std::string> kPbtKeys = {"load_from", "save_to", "lineage", "generation"};
+const std::set<std::string> kAsyncPbtKeys = {"load_from", "save_to", "lineage", "generation",
+                                             "member"};
 
 PopulationBasedTrainingOptions PbtOptions(int64_t population, int64_t generations,
                                           PbtExploit exploit) {
@@ -109,6 +111,16 @@ std::vector<ParameterValues> Configurations(const ParameterSpace& space, int n) 
   std::vector<ParameterValues> configurations;
   for (int i = 0; i < n; ++i) configurations.push_back(space.Sample(rng));
   return configurations;
+}
+
+PopulationBasedTrainingOptions AsyncPbtOptions(int64_t population, int64_t intervals,
+                                               PbtSelection selection) {
+  PopulationBasedTrainingOptions options;
+  options.mode = PbtMode::kAsynchronous;
+  options.population_size = population;
+  options.num_generations = intervals;
+  options.selection = selection;
+  return options;
 }
 
 std::vector<AlgorithmCase> Cases() {
@@ -212,6 +224,29 @@ std::vector<AlgorithmCase> Cases() {
          return Chain(std::move(algorithms));
        },
        kPbtKeys, true, true, /*keys_on_some_trials_only=*/true},
+      {"AsyncPbtTruncation", "PopulationBasedTraining",
+       [](const ParameterSpace& space) {
+         return PopulationBasedTraining(space, AsyncPbtOptions(6, 4, PbtSelection::kTruncation));
+       },
+       kAsyncPbtKeys, true, false},
+      {"AsyncPbtTournamentResample", "PopulationBasedTraining",
+       [](const ParameterSpace& space) {
+         PopulationBasedTrainingOptions options = AsyncPbtOptions(5, 4, PbtSelection::kTournament);
+         options.resample_probability = 0.5;
+         options.quantile_fraction = 0.5;
+         return PopulationBasedTraining(space, options);
+       },
+       kAsyncPbtKeys, true, false},
+      {"PbtReplay", "PopulationBasedTrainingReplay",
+       [](const ParameterSpace& space) {
+         // A schedule drawn from the space with a generator of its own: the
+         // replay itself draws nothing, so the study's seed must not matter.
+         Rng rng(5);
+         std::vector<PbtScheduleStep> schedule;
+         for (int64_t g = 1; g <= 6; ++g) schedule.push_back({g, space.Sample(rng)});
+         return PopulationBasedTrainingReplay(space, std::move(schedule));
+       },
+       kPbtKeys, false, true},
   };
 }
 

@@ -11,40 +11,116 @@
 #include <unordered_map>
 #include <vector>
 
+#include "algorithms/pbt_internal.h"
+
 #include "sherpa/algorithms.h"
 
 namespace sherpa {
+namespace pbt_internal {
+
+Explorer::Explorer(const ParameterSpace& space, const PopulationBasedTrainingOptions& options)
+    : space_(space),
+      perturbation_factors_(options.perturbation_factors),
+      resample_probability_(options.resample_probability) {
+  for (const Parameter& p : space_) {
+    PerturbRule rule{&p, 0, 0, {}};
+    auto range = options.parameter_range.find(p.name());
+    const bool has_range = range != options.parameter_range.end();
+    if (p.is_numeric_range()) {
+      rule.lo = has_range ? range->second[0].as_number() : p.lower();
+      rule.hi = has_range ? range->second[1].as_number() : p.upper();
+    } else {
+      rule.list = has_range ? range->second : p.range();
+    }
+    rules_.push_back(std::move(rule));
+  }
+}
+
+ParameterValues Explorer::TunedValuesOf(const ParameterValues& parent) const {
+  ParameterValues tuned;
+  for (const PerturbRule& rule : rules_) {
+    const std::string& key = rule.parameter->name();
+    tuned.emplace_hint(tuned.end(), key, parent.find(key)->second);
+  }
+  return tuned;
+}
+
+void Explorer::Explore(ParameterValues& values, Rng& rng) const {
+  for (const PerturbRule& rule : rules_) {
+    const Parameter& p = *rule.parameter;
+    Value& value = values[p.name()];
+    if (resample_probability_ > 0 && std::bernoulli_distribution(resample_probability_)(rng)) {
+      value = p.Sample(rng);
+      continue;
+    }
+    switch (p.type()) {
+      case ParameterType::kContinuous:
+        value = std::clamp(value.as_number() * Factor(rng), rule.lo, rule.hi);
+        break;
+      case ParameterType::kDiscrete:
+        value = PerturbInteger(value.as_int(), Factor(rng), rule);
+        break;
+      case ParameterType::kOrdinal:
+        value = StepOrdinal(value, rule.list, rng);
+        break;
+      case ParameterType::kChoice:
+        value = rule.list[std::uniform_int_distribution<size_t>(0, rule.list.size() - 1)(rng)];
+        break;
+    }
+  }
+}
+
+double Explorer::Factor(Rng& rng) const {
+  return perturbation_factors_[std::uniform_int_distribution<size_t>(
+      0, perturbation_factors_.size() - 1)(rng)];
+}
+
+// Rounds v * factor, but moves at least one step when factor != 1: SHERPA
+// truncated, so 1, 2 and 4 times 1.2 never grew.
+int64_t Explorer::PerturbInteger(int64_t v, double factor, const PerturbRule& rule) {
+  auto moved = static_cast<int64_t>(std::llround(static_cast<double>(v) * factor));
+  if (factor > 1 && moved <= v) moved = v + 1;
+  if (factor < 1 && moved >= v) moved = v - 1;
+  const auto lo = static_cast<int64_t>(std::ceil(rule.lo));
+  const auto hi = static_cast<int64_t>(std::floor(rule.hi));
+  return std::clamp(moved, lo, hi);
+}
+
+// One step down, none, or one step up the list, clipped at its ends.
+Value Explorer::StepOrdinal(const Value& current, const std::vector<Value>& list, Rng& rng) {
+  size_t index = 0;
+  auto exact = std::find(list.begin(), list.end(), current);
+  if (exact != list.end()) {
+    index = static_cast<size_t>(exact - list.begin());
+  } else if (current.is_number()) {
+    // parameter_range may list other numbers than the parameter: start
+    // from the nearest.
+    double nearest = std::numeric_limits<double>::infinity();
+    for (size_t i = 0; i < list.size(); ++i) {
+      const double d = std::abs(list[i].as_number() - current.as_number());
+      if (d < nearest) nearest = d, index = i;
+    }
+  }
+  const int shift = std::uniform_int_distribution<int>(-1, 1)(rng);
+  const auto last = static_cast<int64_t>(list.size()) - 1;
+  return list[static_cast<size_t>(
+      std::clamp<int64_t>(static_cast<int64_t>(index) + shift, 0, last))];
+}
+
+const std::string& BookkeepingString(const TrialRecord& trial, std::string_view key) {
+  return trial.trial().parameters.find(key)->second.as_string();
+}
+
+}  // namespace pbt_internal
+
 namespace {
 
-// How perturbation treats one parameter, resolved once at construction.
-struct PerturbRule {
-  const Parameter* parameter;
-  double lo = 0, hi = 0;    // Continuous, Discrete: clip bounds
-  std::vector<Value> list;  // Ordinal: the steps; Choice: the values to resample from
-};
-
-// A key PBT itself wrote into a member it handed out.
-const std::string& BookkeepingString(const TrialRecord& member, std::string_view key) {
-  return member.trial().parameters.find(key)->second.as_string();
-}
+using pbt_internal::BookkeepingString;
 
 class PbtAlgorithm final : public Algorithm {
  public:
   PbtAlgorithm(const ParameterSpace& space, PopulationBasedTrainingOptions options)
-      : options_(std::move(options)), space_(space) {
-    for (const Parameter& p : space_) {
-      PerturbRule rule{&p, 0, 0, {}};
-      auto range = options_.parameter_range.find(p.name());
-      const bool has_range = range != options_.parameter_range.end();
-      if (p.is_numeric_range()) {
-        rule.lo = has_range ? range->second[0].as_number() : p.lower();
-        rule.hi = has_range ? range->second[1].as_number() : p.upper();
-      } else {
-        rule.list = has_range ? range->second : p.range();
-      }
-      rules_.push_back(std::move(rule));
-    }
-  }
+      : options_(std::move(options)), explorer_(space, options_) {}
 
   std::string_view name() const override { return "PopulationBasedTraining"; }
 
@@ -71,16 +147,10 @@ class PbtAlgorithm final : public Algorithm {
       trial.parameters[std::string(kLineageKey)] = "";
     } else {
       const TrialRecord& parent = *context.results.Find(PickParent(position, context.rng));
-      // Only the tuned values: the parent's bookkeeping strings (its lineage
-      // grows with the generation) are rebuilt below, not copied.
-      const ParameterValues& inherited = parent.trial().parameters;
-      for (const PerturbRule& rule : rules_) {
-        const std::string& key = rule.parameter->name();
-        trial.parameters.emplace_hint(trial.parameters.end(), key, inherited.find(key)->second);
-      }
+      trial.parameters = explorer_.TunedValuesOf(parent.trial().parameters);
       const bool continues_unchanged =
           options_.exploit == PbtExploit::kTruncation && position < survivors_;
-      if (!continues_unchanged) Perturb(trial.parameters, context.rng);
+      if (!continues_unchanged) explorer_.Explore(trial.parameters, context.rng);
       const std::string parent_save_to = BookkeepingString(parent, kSaveToKey);
       trial.parameters[std::string(kLoadFromKey)] = parent_save_to;
       trial.parameters[std::string(kLineageKey)] =
@@ -161,77 +231,13 @@ class PbtAlgorithm final : public Algorithm {
     return ranked_[std::uniform_int_distribution<size_t>(0, top_ - 1)(rng)].id;
   }
 
-  void Perturb(ParameterValues& values, Rng& rng) const {
-    for (const PerturbRule& rule : rules_) {
-      const Parameter& p = *rule.parameter;
-      Value& value = values[p.name()];
-      if (options_.resample_probability > 0 &&
-          std::bernoulli_distribution(options_.resample_probability)(rng)) {
-        value = p.Sample(rng);
-        continue;
-      }
-      switch (p.type()) {
-        case ParameterType::kContinuous:
-          value = std::clamp(value.as_number() * Factor(rng), rule.lo, rule.hi);
-          break;
-        case ParameterType::kDiscrete:
-          value = PerturbInteger(value.as_int(), Factor(rng), rule);
-          break;
-        case ParameterType::kOrdinal:
-          value = StepOrdinal(value, rule.list, rng);
-          break;
-        case ParameterType::kChoice:
-          value = rule.list[std::uniform_int_distribution<size_t>(0, rule.list.size() - 1)(rng)];
-          break;
-      }
-    }
-  }
-
-  double Factor(Rng& rng) const {
-    const auto& factors = options_.perturbation_factors;
-    return factors[std::uniform_int_distribution<size_t>(0, factors.size() - 1)(rng)];
-  }
-
-  // Rounds v * factor, but moves at least one step when factor != 1: SHERPA
-  // truncated, so 1, 2 and 4 times 1.2 never grew.
-  static int64_t PerturbInteger(int64_t v, double factor, const PerturbRule& rule) {
-    auto moved = static_cast<int64_t>(std::llround(static_cast<double>(v) * factor));
-    if (factor > 1 && moved <= v) moved = v + 1;
-    if (factor < 1 && moved >= v) moved = v - 1;
-    const auto lo = static_cast<int64_t>(std::ceil(rule.lo));
-    const auto hi = static_cast<int64_t>(std::floor(rule.hi));
-    return std::clamp(moved, lo, hi);
-  }
-
-  // One step down, none, or one step up the list, clipped at its ends.
-  static Value StepOrdinal(const Value& current, const std::vector<Value>& list, Rng& rng) {
-    size_t index = 0;
-    auto exact = std::find(list.begin(), list.end(), current);
-    if (exact != list.end()) {
-      index = static_cast<size_t>(exact - list.begin());
-    } else if (current.is_number()) {
-      // parameter_range may list other numbers than the parameter: start
-      // from the nearest.
-      double nearest = std::numeric_limits<double>::infinity();
-      for (size_t i = 0; i < list.size(); ++i) {
-        const double d = std::abs(list[i].as_number() - current.as_number());
-        if (d < nearest) nearest = d, index = i;
-      }
-    }
-    const int shift = std::uniform_int_distribution<int>(-1, 1)(rng);
-    const auto last = static_cast<int64_t>(list.size()) - 1;
-    return list[static_cast<size_t>(
-        std::clamp<int64_t>(static_cast<int64_t>(index) + shift, 0, last))];
-  }
-
   struct Ranked {
     double objective;
     TrialId id;
   };
 
   PopulationBasedTrainingOptions options_;
-  ParameterSpace space_;
-  std::vector<PerturbRule> rules_;
+  pbt_internal::Explorer explorer_;
   std::vector<Generation> generations_;
   std::unordered_map<TrialId, size_t> generation_of_;  // trial id -> index into generations_
   std::vector<Ranked> ranked_;                         // the previous generation, best first
@@ -278,9 +284,21 @@ Status ValidateRange(const Parameter& p, const std::vector<Value>& range) {
 StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
     const ParameterSpace& space, PopulationBasedTrainingOptions options) {
   const std::string name = "PopulationBasedTraining: ";
+  const bool asynchronous = options.mode == PbtMode::kAsynchronous;
   const bool top_third = options.exploit == PbtExploit::kTopThird;
   const int64_t minimum = top_third ? 3 : 5;
-  if (options.population_size < minimum) {
+  if (asynchronous && options.population_size < 2) {
+    return InvalidArgumentError(
+        name +
+        "population_size must be at least 2 in asynchronous mode (a member needs another "
+        "to copy), got " +
+        std::to_string(options.population_size));
+  }
+  if (asynchronous && !(options.quantile_fraction > 0 && options.quantile_fraction <= 0.5)) {
+    return InvalidArgumentError(name + "quantile_fraction must be in (0, 0.5], got " +
+                                Value(options.quantile_fraction).ToString());
+  }
+  if (!asynchronous && options.population_size < minimum) {
     return InvalidArgumentError(
         name + "population_size must be at least " + std::to_string(minimum) + " for " +
         (top_third ? "the top-third rule (a top third of at least one member)"
@@ -304,8 +322,8 @@ StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
     return InvalidArgumentError(name + "resample_probability must be in [0, 1], got " +
                                 Value(options.resample_probability).ToString());
   }
-  for (std::string_view key : {kLoadFromKey, kSaveToKey, kLineageKey, kGenerationKey}) {
-    if (space.Find(key)) {
+  for (std::string_view key : {kLoadFromKey, kSaveToKey, kLineageKey, kGenerationKey, kMemberKey}) {
+    if (space.Find(key) && (asynchronous || key != kMemberKey)) {
       return InvalidArgumentError(name + "a parameter is named '" + std::string(key) +
                                   "', which PBT sets itself; rename the parameter");
     }
@@ -318,6 +336,7 @@ StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
     }
     SHERPA_RETURN_IF_ERROR(ValidateRange(*p, range));
   }
+  if (asynchronous) return pbt_internal::MakeAsynchronousPbt(space, std::move(options));
   return std::unique_ptr<Algorithm>(std::make_unique<PbtAlgorithm>(space, std::move(options)));
 }
 

@@ -6,6 +6,7 @@
 //   sherpa results <output_dir> [--csv]
 //   sherpa dashboard <output_dir> [--host 127.0.0.1] [--port 0]
 //   sherpa report <output_dir> -o report.html
+//   sherpa replay <output_dir> [-o replay.yaml] [--trial ID]
 //   sherpa trial get [--param NAME]
 //   sherpa trial report --iteration N --objective X [--context key=value ...]
 //   sherpa trial checkpoint NAME
@@ -31,6 +32,7 @@
 #include "server/http_server.h"
 #include "storage/study_store.h"
 
+#include "sherpa/algorithms.h"
 #include "sherpa/client.h"
 #include "sherpa/runner.h"
 #include "sherpa/study_spec.h"
@@ -135,40 +137,45 @@ int Resume(const std::string& dir, const SpecOverrides& cli, bool quiet) {
   return Optimize(std::move(options), quiet);
 }
 
-int PrintResults(const std::string& dir, bool csv) {
-  StatusOr<std::unique_ptr<storage::StudyStore>> store = OpenStudy(dir);
-  if (!store.ok()) return Fail(store.status(), kExitUsage);
-  StatusOr<std::optional<std::string>> lower = (*store)->GetMeta("lower_is_better");
-  StatusOr<std::vector<storage::StoredTrial>> trials = (*store)->LoadTrials();
-  StatusOr<std::vector<storage::StoredObservation>> observations = (*store)->LoadObservations();
-  if (!lower.ok()) return Fail(lower.status(), kExitFailed);
-  if (!trials.ok()) return Fail(trials.status(), kExitFailed);
-  if (!observations.ok()) return Fail(observations.status(), kExitFailed);
-
-  // Rebuild the results table from the stored rows (the latest attempt of
-  // each trial), so the output matches the runner's results.csv.
-  Results results(lower->value_or("true") == "true");
+// The results table rebuilt from the stored rows (the latest attempt of
+// each trial), as the runner's results.csv shows it; `states` counts the
+// trials' states.
+StatusOr<Results> LoadResults(storage::StudyStore& store, std::map<std::string, size_t>* states) {
+  SHERPA_ASSIGN_OR_RETURN(std::optional<std::string> lower, store.GetMeta("lower_is_better"));
+  SHERPA_ASSIGN_OR_RETURN(std::vector<storage::StoredTrial> trials, store.LoadTrials());
+  SHERPA_ASSIGN_OR_RETURN(std::vector<storage::StoredObservation> observations,
+                          store.LoadObservations());
+  Results results(lower.value_or("true") == "true");
   std::map<TrialId, int> attempt;
-  std::map<std::string, size_t> states;
-  for (const storage::StoredTrial& t : *trials) {
+  for (const storage::StoredTrial& t : trials) {
     (void)results.AddTrial(t.trial);
     attempt[t.trial.id] = t.attempt;
-    ++states[t.state];
+    if (states) ++(*states)[t.state];
   }
-  for (const storage::StoredObservation& o : *observations) {
+  for (const storage::StoredObservation& o : observations) {
     if (o.attempt == attempt[o.trial_id]) (void)results.AddObservation(o.trial_id, o.observation);
   }
-  for (const storage::StoredTrial& t : *trials) {
+  for (const storage::StoredTrial& t : trials) {
     if (std::optional<TrialStatus> s = ParseTrialStatus(t.state)) {
       if (*s != TrialStatus::kIntermediate) (void)results.Finalize(t.trial.id, *s);
     }
   }
+  return results;
+}
+
+int PrintResults(const std::string& dir, bool csv) {
+  StatusOr<std::unique_ptr<storage::StudyStore>> store = OpenStudy(dir);
+  if (!store.ok()) return Fail(store.status(), kExitUsage);
+  std::map<std::string, size_t> states;
+  StatusOr<Results> loaded = LoadResults(**store, &states);
+  if (!loaded.ok()) return Fail(loaded.status(), kExitFailed);
+  const Results& results = *loaded;
   if (csv) {
     results.WriteCsv(std::cout);
     return 0;
   }
   std::printf("study: %s\n", dir.c_str());
-  std::printf("trials: %zu", trials->size());
+  std::printf("trials: %zu", results.num_trials());
   for (const auto& [state, count] : states) std::printf(", %zu %s", count, state.c_str());
   std::printf("\n");
 
@@ -250,6 +257,59 @@ int WriteReport(const std::string& dir, const std::string& out_path) {
   out.close();
   if (!out) return Fail(InternalError("cannot write " + out_path), kExitFailed);
   std::printf("report: %s (%zu bytes)\n", out_path.c_str(), html->size());
+  return 0;
+}
+
+// `sherpa replay`: the schedule of a PBT study's best trial (or `trial_id`)
+// as a spec that trains one model along it.
+int WriteReplaySpec(const std::string& dir, std::string out_path, int64_t trial_id) {
+  StatusOr<std::unique_ptr<storage::StudyStore>> store = OpenStudy(dir);
+  if (!store.ok()) return Fail(store.status(), kExitUsage);
+  StatusOr<std::optional<std::string>> spec = (*store)->GetMeta("spec");
+  if (!spec.ok()) return Fail(spec.status(), kExitFailed);
+  if (!spec->has_value()) {
+    return Fail(FailedPreconditionError("this study was started from C++ code, not a spec file, "
+                                        "so there is no spec to base the replay on"),
+                kExitUsage);
+  }
+  StatusOr<OptimizeOptions> study = LoadStudySpec(**spec, dir + "/study.db");
+  if (!study.ok()) return Fail(study.status(), kExitFailed);
+  if (study->algorithm->name() != "PopulationBasedTraining") {
+    return Fail(FailedPreconditionError("the study ran " + std::string(study->algorithm->name()) +
+                                        "; only a PopulationBasedTraining study has a schedule "
+                                        "to replay"),
+                kExitUsage);
+  }
+  StatusOr<Results> results = LoadResults(**store, nullptr);
+  if (!results.ok()) return Fail(results.status(), kExitFailed);
+  TrialId trial = trial_id;
+  if (trial == 0) {
+    std::optional<TrialId> best = BestCompletedTrial(*results);
+    if (!best) {
+      return Fail(FailedPreconditionError("no trial of the study completed with a result"),
+                  kExitUsage);
+    }
+    trial = *best;
+  }
+  StatusOr<std::vector<PbtScheduleStep>> schedule =
+      PbtScheduleOf(study->parameters, *results, trial);
+  if (!schedule.ok()) return Fail(schedule.status(), kExitUsage);
+  if (out_path.empty()) out_path = (fs::path(dir) / "replay.yaml").string();
+  const bool json = fs::path(out_path).extension() == ".json";
+  StatusOr<std::string> text =
+      PbtReplaySpec(**spec, *schedule, json ? SpecFormat::kJson : SpecFormat::kYaml);
+  if (!text.ok()) return Fail(text.status(), kExitFailed);
+  std::ofstream out(out_path, std::ios::binary | std::ios::trunc);
+  out << *text;
+  out.close();
+  if (!out) return Fail(InternalError("cannot write " + out_path), kExitFailed);
+  const TrialRecord& record = *results->Find(trial);
+  std::printf("replay: %s: the schedule of trial %lld (%s, objective %s), %zu generations\n",
+              out_path.c_str(), static_cast<long long>(trial),
+              std::string(TrialStatusName(record.status())).c_str(),
+              record.best() ? FormatObjective(record.best()->objective).c_str() : "none",
+              schedule->size());
+  std::printf("train one model along it with: sherpa run %s\n", out_path.c_str());
   return 0;
 }
 
@@ -381,6 +441,18 @@ int Main(int argc, char** argv) {
   report_cmd->add_option("-o,--output", report_path,
                          "the HTML file to write (default report.html)");
 
+  std::string replay_path;
+  int64_t replay_trial = 0;
+  CLI::App* replay_cmd = app.add_subcommand(
+      "replay",
+      "write a spec that trains one model along the schedule of a PBT study's best trial");
+  replay_cmd->add_option("output_dir", study_dir, "the study's folder")->required();
+  replay_cmd->add_option("-o,--output", replay_path,
+                         "the spec to write; .json for JSON, else YAML "
+                         "(default <output_dir>/replay.yaml)");
+  replay_cmd->add_option("--trial", replay_trial, "replay this trial instead of the best one")
+      ->check(CLI::PositiveNumber);
+
   CLI::App* trial = app.add_subcommand("trial", "for trial scripts: talk to the runner");
   trial->require_subcommand(1);
   std::string param;
@@ -413,6 +485,7 @@ int Main(int argc, char** argv) {
   if (results->parsed()) return PrintResults(study_dir, csv);
   if (dashboard_cmd->parsed()) return ServeDashboard(study_dir, dashboard_host, dashboard_port);
   if (report_cmd->parsed()) return WriteReport(study_dir, report_path);
+  if (replay_cmd->parsed()) return WriteReplaySpec(study_dir, replay_path, replay_trial);
   if (get->parsed()) return TrialGet(param);
   if (report->parsed()) return TrialReport(iteration, objective, context);
   if (checkpoint_cmd->parsed()) return TrialCheckpoint(checkpoint);

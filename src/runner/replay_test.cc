@@ -24,6 +24,17 @@ Study Pbt(uint64_t seed) {
                seed);
 }
 
+Study AsyncPbt(uint64_t seed, PbtSelection selection) {
+  PopulationBasedTrainingOptions o;
+  o.mode = PbtMode::kAsynchronous;
+  o.population_size = 5;
+  o.num_generations = 6;
+  o.selection = selection;
+  o.resample_probability = 0.25;
+  return Study(Space(), *PopulationBasedTraining(Space(), o), /*lower_is_better=*/false, nullptr,
+               seed);
+}
+
 // Runs a study for `steps` loop turns, logging events as the runner would,
 // with two trials "running" at a time.
 std::vector<StoredEvent> RunAndLog(Study& study, int steps) {
@@ -84,6 +95,50 @@ TEST(ReplayTest, RebuildsPbtSoTheStudyContinuesExactlyAsWithoutTheCrash) {
     if (!a->is_trial()) break;
     EXPECT_EQ(a->trial().id, b->trial().id);
     EXPECT_EQ(a->trial().parameters, b->trial().parameters);
+  }
+}
+
+TEST(ReplayTest, RebuildsAsynchronousPbtSoTheStudyContinuesExactly) {
+  for (PbtSelection selection : {PbtSelection::kTruncation, PbtSelection::kTournament}) {
+    Study original = AsyncPbt(11, selection);
+    // Two of five members run at a time, so members take turns and copies
+    // and failures (every third trial) happen before the log stops.
+    std::vector<StoredEvent> log = RunAndLog(original, 13);
+
+    Study resumed = AsyncPbt(11, selection);
+    StatusOr<ReplayOutcome> outcome = Replay(log, resumed);
+    ASSERT_TRUE(outcome.ok()) << outcome.status();
+    EXPECT_EQ(resumed.results().num_finalized(), original.results().num_finalized());
+    ASSERT_EQ(outcome->unfinished.size(), 1u);  // RunAndLog leaves one running
+
+    // Finish the running trials the same way in both, then both must hand
+    // out the same trials to the end of the study.
+    int compared = 0;
+    std::vector<Trial> running_a = outcome->unfinished, running_b = outcome->unfinished;
+    for (int step = 0; step < 100; ++step) {
+      if (!running_a.empty()) {
+        const Trial t = running_a.front();
+        running_a.erase(running_a.begin());
+        running_b.erase(running_b.begin());
+        const double objective = t.parameters.at("x").as_number() * static_cast<double>(t.id % 5);
+        ASSERT_TRUE(original.add_observation(t, 1, objective).ok());
+        ASSERT_TRUE(resumed.add_observation(t, 1, objective).ok());
+        ASSERT_TRUE(original.finalize(t).ok());
+        ASSERT_TRUE(resumed.finalize(t).ok());
+      }
+      StatusOr<Suggestion> a = original.get_suggestion();
+      StatusOr<Suggestion> b = resumed.get_suggestion();
+      ASSERT_TRUE(a.ok() && b.ok());
+      ASSERT_EQ(a->kind(), b->kind());
+      if (a->is_done()) break;
+      if (!a->is_trial()) continue;
+      EXPECT_EQ(a->trial().id, b->trial().id);
+      EXPECT_EQ(a->trial().parameters, b->trial().parameters);
+      running_a.push_back(a->trial());
+      running_b.push_back(b->trial());
+      ++compared;
+    }
+    EXPECT_GT(compared, 10);
   }
 }
 

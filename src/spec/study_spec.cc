@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <vector>
 
 #include "spec/json_tree.h"
 
@@ -108,11 +109,57 @@ StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const Para
     }
     built = GridSearch(points);
   } else if (name == "PopulationBasedTraining") {
-    static constexpr std::array<std::string_view, 7> kKeys = {
-        "name",    "population_size",      "num_generations",     "parameter_range",
-        "exploit", "perturbation_factors", "resample_probability"};
+    static constexpr std::array<std::string_view, 10> kKeys = {"name",
+                                                               "mode",
+                                                               "population_size",
+                                                               "num_generations",
+                                                               "parameter_range",
+                                                               "exploit",
+                                                               "perturbation_factors",
+                                                               "resample_probability",
+                                                               "quantile_fraction",
+                                                               "selection"};
     SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
     PopulationBasedTrainingOptions o;
+    if (const Json* v = arg("mode")) {
+      SHERPA_ASSIGN_OR_RETURN(std::string mode, ReadString(*v, path + ".mode"));
+      if (mode == "generational") {
+        o.mode = PbtMode::kGenerational;
+      } else if (mode == "asynchronous") {
+        o.mode = PbtMode::kAsynchronous;
+      } else {
+        return InvalidArgumentError(path + ".mode: expected generational or asynchronous, got '" +
+                                    mode + "'");
+      }
+    }
+    // Options of the other mode would be silently ignored: refuse them.
+    const bool asynchronous = o.mode == PbtMode::kAsynchronous;
+    for (std::string_view key :
+         asynchronous ? std::vector<std::string_view>{"exploit"}
+                      : std::vector<std::string_view>{"quantile_fraction", "selection"}) {
+      if (arg(key)) {
+        return InvalidArgumentError(path + "." + std::string(key) + ": only for mode " +
+                                    (asynchronous ? "generational" : "asynchronous") +
+                                    (asynchronous ? " (asynchronous PBT uses selection)" : ""));
+      }
+    }
+    if (const Json* v = arg("quantile_fraction")) {
+      SHERPA_ASSIGN_OR_RETURN(o.quantile_fraction, ReadNumber(*v, path + ".quantile_fraction"));
+      if (!(o.quantile_fraction > 0 && o.quantile_fraction <= 0.5)) {
+        return Expected(path + ".quantile_fraction", "a number in (0, 0.5]", *v);
+      }
+    }
+    if (const Json* v = arg("selection")) {
+      SHERPA_ASSIGN_OR_RETURN(std::string selection, ReadString(*v, path + ".selection"));
+      if (selection == "truncation") {
+        o.selection = PbtSelection::kTruncation;
+      } else if (selection == "tournament") {
+        o.selection = PbtSelection::kTournament;
+      } else {
+        return InvalidArgumentError(path + ".selection: expected truncation or tournament, got '" +
+                                    selection + "'");
+      }
+    }
     if (const Json* v = arg("population_size")) {
       SHERPA_ASSIGN_OR_RETURN(o.population_size, ReadInt(*v, path + ".population_size", 1));
     }
@@ -235,10 +282,52 @@ StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const Para
           BuildAlgorithm((*list)[i], space, list_path + "[" + std::to_string(i) + "]"));
     }
     built = Chain(std::move(algorithms));
+  } else if (name == "PopulationBasedTrainingReplay") {
+    static constexpr std::array<std::string_view, 2> kKeys = {"name", "schedule"};
+    SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
+    const std::string schedule_path = path + ".schedule";
+    const Json* v = arg("schedule");
+    if (!v) return InvalidArgumentError(schedule_path + " is missing");
+    if (!v->is_array()) return Expected(schedule_path, "a list of {generation, parameters}", *v);
+    std::vector<PbtScheduleStep> schedule;
+    for (size_t i = 0; i < v->size(); ++i) {
+      const Json& item = (*v)[i];
+      const std::string item_path = schedule_path + "[" + std::to_string(i) + "]";
+      if (!item.is_object()) return Expected(item_path, "a mapping {generation, parameters}", item);
+      static constexpr std::array<std::string_view, 2> kStepKeys = {"generation", "parameters"};
+      SHERPA_RETURN_IF_ERROR(CheckKeys(item, item_path, kStepKeys));
+      PbtScheduleStep step;
+      auto generation = item.find("generation");
+      if (generation == item.end())
+        return InvalidArgumentError(item_path + ".generation is missing");
+      SHERPA_ASSIGN_OR_RETURN(step.generation, ReadInt(*generation, item_path + ".generation", 1));
+      auto parameters = item.find("parameters");
+      if (parameters == item.end() || !parameters->is_object()) {
+        return Expected(item_path + ".parameters", "a mapping from parameter name to value",
+                        parameters == item.end() ? Json() : *parameters);
+      }
+      for (const auto& [param, value] : parameters->items()) {
+        SHERPA_ASSIGN_OR_RETURN(Value read,
+                                ReadValue(value, KeyPath(item_path + ".parameters", param)));
+        // 1 written for a continuous parameter means the number 1.0.
+        if (const Parameter* p = space.Find(param);
+            p && p->type() == ParameterType::kContinuous && read.is_int()) {
+          read = Value(read.as_number());
+        }
+        step.parameters[param] = std::move(read);
+      }
+      schedule.push_back(std::move(step));
+    }
+    built = PopulationBasedTrainingReplay(space, std::move(schedule));
   } else {
-    static constexpr std::array<std::string_view, 7> kKnown = {
-        "RandomSearch", "GridSearch", "PopulationBasedTraining", "Genetic", "Iterate",
-        "Repeat",       "Chain"};
+    static constexpr std::array<std::string_view, 8> kKnown = {"RandomSearch",
+                                                               "GridSearch",
+                                                               "PopulationBasedTraining",
+                                                               "PopulationBasedTrainingReplay",
+                                                               "Genetic",
+                                                               "Iterate",
+                                                               "Repeat",
+                                                               "Chain"};
     return UnknownName(path + ".name", name, kKnown);
   }
   if (!built.ok()) return built.status().WithContext(path);
@@ -422,6 +511,13 @@ StatusOr<OptimizeOptions> Build(const Json& tree) {
   }
   if (auto v = tree.find("checkpoint_gc"); v != tree.end()) {
     SHERPA_ASSIGN_OR_RETURN(o.checkpoint_gc, ReadBool(*v, "checkpoint_gc"));
+    const Json& algorithm = tree["algorithm"];
+    if (o.checkpoint_gc && algorithm.is_object() && algorithm.value("mode", "") == "asynchronous") {
+      // The collector keeps two generations; an asynchronous member may
+      // load a checkpoint of any age.
+      return InvalidArgumentError(
+          "checkpoint_gc: supports generational PBT only, not algorithm.mode asynchronous");
+    }
   }
   if (auto v = tree.find("server"); v != tree.end()) {
     if (!v->is_object()) return Expected("server", "a mapping with host and/or port", *v);
@@ -453,6 +549,57 @@ StatusOr<OptimizeOptions> LoadStudySpec(std::string_view text, std::string_view 
   StatusOr<OptimizeOptions> options = Build(*tree);
   if (!options.ok()) return options.status().WithContext(origin);
   return options;
+}
+
+StatusOr<std::string> PbtReplaySpec(std::string_view study_spec,
+                                    const std::vector<PbtScheduleStep>& schedule,
+                                    SpecFormat format) {
+  StatusOr<Json> original = spec_internal::ParseJsonTree(study_spec);
+  if (!original.ok()) return original.status().WithContext("the study's stored spec");
+  if (!original->is_object()) return InvalidArgumentError("the study's stored spec is no mapping");
+  Json out = Json::object();
+  // What the trials need to run as in the study; not its output_dir (the
+  // replay is a study of its own) nor its seed (the replay draws nothing).
+  for (const char* key : {"parameters", "lower_is_better", "command", "scheduler", "trial_timeout",
+                          "resubmit_failed_trials", "max_resubmits"}) {
+    if (original->contains(key)) out[key] = (*original)[key];
+  }
+  out["max_concurrent"] = 1;
+  Json steps = Json::array();
+  for (const PbtScheduleStep& step : schedule) {
+    Json parameters = Json::object();
+    for (const auto& [name, value] : step.parameters) {
+      if (value.is_int()) {
+        parameters[name] = value.as_int();
+      } else if (value.is_double()) {
+        parameters[name] = value.as_number();
+      } else {
+        parameters[name] = value.as_string();
+      }
+    }
+    steps.push_back(Json{{"generation", step.generation}, {"parameters", std::move(parameters)}});
+  }
+  out["algorithm"] =
+      Json{{"name", "PopulationBasedTrainingReplay"}, {"schedule", std::move(steps)}};
+  // Only a spec that loads is worth writing.
+  SHERPA_RETURN_IF_ERROR(Build(out).status().WithContext("the replay spec"));
+  if (format == SpecFormat::kJson) return out.dump(2) + "\n";
+  // YAML: one line per field, list items one per line in flow style.
+  std::string yaml;
+  for (const auto& [key, value] : out.items()) {
+    if (key == "algorithm") {
+      yaml += "algorithm:\n  name: PopulationBasedTrainingReplay\n  schedule:\n";
+      for (const Json& step : value["schedule"]) {
+        yaml += "    - " + spec_internal::ToYamlFlow(step) + "\n";
+      }
+    } else if (value.is_array() && !value.empty()) {
+      yaml += key + ":\n";
+      for (const Json& item : value) yaml += "  - " + spec_internal::ToYamlFlow(item) + "\n";
+    } else {
+      yaml += key + ": " + spec_internal::ToYamlFlow(value) + "\n";
+    }
+  }
+  return yaml;
 }
 
 StatusOr<OptimizeOptions> LoadStudySpecFile(const std::string& path,

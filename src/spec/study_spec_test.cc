@@ -236,6 +236,135 @@ scheduler: {name: slurm, submit_options: --gres=gpu:1}
   EXPECT_THAT(o->spec_json, HasSubstr("\"scheduler\":\"local\""));
 }
 
+TEST(StudySpecTest, AsynchronousPbtOptions) {
+  constexpr char kAsync[] = R"(
+parameters: [{name: x, type: continuous, range: [0, 1]}]
+algorithm:
+  name: PopulationBasedTraining
+  mode: asynchronous
+  population_size: 3
+  num_generations: 2
+  quantile_fraction: 0.5
+  selection: tournament
+lower_is_better: true
+command: ./t
+)";
+  StatusOr<OptimizeOptions> o = LoadStudySpec(kAsync, "study.yaml");
+  ASSERT_TRUE(o.ok()) << o.status();
+  Study study(o->parameters, std::move(o->algorithm), true);
+  // Asynchronous: three members, each tagged with its slot, then WAIT (no
+  // generation-sized batch, no barrier).
+  for (int64_t slot = 0; slot < 3; ++slot) {
+    StatusOr<Suggestion> s = study.get_suggestion();
+    ASSERT_TRUE(s.ok() && s->is_trial());
+    EXPECT_EQ(s->trial().parameters.at("member"), Value(slot));
+  }
+  StatusOr<Suggestion> s = study.get_suggestion();
+  ASSERT_TRUE(s.ok());
+  EXPECT_TRUE(s->is_wait());
+
+  // The default mode is generational: no member key.
+  StatusOr<OptimizeOptions> generational = LoadStudySpec(kPbtSpec, "study.yaml");
+  ASSERT_TRUE(generational.ok());
+  Study g(generational->parameters, std::move(generational->algorithm), false);
+  EXPECT_EQ(g.get_suggestion()->trial().parameters.count("member"), 0u);
+}
+
+TEST(StudySpecTest, AsynchronousPbtMistakesNameTheField) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+lower_is_better: true
+command: ./t
+)";
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: async}\n"),
+              HasSubstr("algorithm.mode: expected generational or asynchronous, got 'async'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "selection: best}\n"),
+              HasSubstr("algorithm.selection: expected truncation or tournament, got 'best'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "quantile_fraction: 0.7}\n"),
+              HasSubstr("algorithm.quantile_fraction: expected a number in (0, 0.5], got number "
+                        "0.7"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "quantile_fraction: many}\n"),
+              HasSubstr("algorithm.quantile_fraction: expected a number"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "exploit: truncation}\n"),
+              HasSubstr("algorithm.exploit: only for mode generational"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, selection: tournament}\n"),
+              HasSubstr("algorithm.selection: only for mode asynchronous"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
+                             "population_size: 1}\n"),
+              HasSubstr("population_size must be at least 2 in asynchronous mode"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous}\n"
+                             "checkpoint_gc: true\n"),
+              HasSubstr("checkpoint_gc: supports generational PBT only"));
+}
+
+TEST(StudySpecTest, ReplaySpecRoundTripsInYamlAndJson) {
+  StatusOr<OptimizeOptions> study = LoadStudySpec(kPbtSpec, "study.yaml");
+  ASSERT_TRUE(study.ok()) << study.status();
+  const std::vector<PbtScheduleStep> schedule = {
+      {1, {{"lr", Value(0.01)}, {"batch_size", Value(32)}}},
+      {2, {{"lr", Value(0.012)}, {"batch_size", Value(64)}}}};
+  for (SpecFormat format : {SpecFormat::kYaml, SpecFormat::kJson}) {
+    StatusOr<std::string> text = PbtReplaySpec(study->spec_json, schedule, format);
+    ASSERT_TRUE(text.ok()) << text.status();
+    if (format == SpecFormat::kYaml) {
+      EXPECT_THAT(*text, HasSubstr("name: PopulationBasedTrainingReplay"));
+      EXPECT_THAT(*text, HasSubstr("- {generation: 1, parameters: {"));
+    }
+    StatusOr<OptimizeOptions> replay = LoadStudySpec(*text, "replay.yaml");
+    ASSERT_TRUE(replay.ok()) << replay.status() << "\n" << *text;
+    EXPECT_EQ(replay->algorithm->name(), "PopulationBasedTrainingReplay");
+    EXPECT_EQ(replay->command, study->command);
+    EXPECT_EQ(replay->lower_is_better, study->lower_is_better);
+    EXPECT_EQ(replay->scheduler.resources, study->scheduler.resources);
+    EXPECT_EQ(replay->max_concurrent, 1u);
+    EXPECT_EQ(replay->output_dir, "") << "the replay must not write into the study it came from";
+    ASSERT_EQ(replay->parameters.size(), study->parameters.size());
+    Study run(replay->parameters, std::move(replay->algorithm), replay->lower_is_better);
+    for (const PbtScheduleStep& step : schedule) {
+      StatusOr<Suggestion> s = run.get_suggestion();
+      ASSERT_TRUE(s.ok() && s->is_trial());
+      for (const auto& [name, value] : step.parameters) {
+        EXPECT_EQ(s->trial().parameters.at(name), value) << name;
+      }
+      ASSERT_TRUE(run.finalize(s->trial()).ok());
+    }
+    EXPECT_TRUE(run.get_suggestion()->is_done());
+  }
+}
+
+TEST(StudySpecTest, ReplayScheduleMistakesNameTheField) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+lower_is_better: true
+command: ./t
+)";
+  EXPECT_THAT(ErrorOf(base + "algorithm: PopulationBasedTrainingReplay\n"),
+              HasSubstr("algorithm.schedule is missing"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: 3}\n"),
+              HasSubstr("algorithm.schedule: expected a list"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                             "[{generation: 1, parameters: {x: fast}}]}\n"),
+              HasSubstr("'x' must be a"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                             "[{generation: 0, parameters: {x: 1}}]}\n"),
+              HasSubstr("algorithm.schedule[0].generation: expected an integer >= 1"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                             "[{generation: 1, params: {x: 1}}]}\n"),
+              HasSubstr("algorithm.schedule[0]: unknown key 'params'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                             "[{generation: 2, parameters: {x: 1}}]}\n"),
+              HasSubstr("expected generation 1, got 2"));
+  // An integer for a continuous parameter is a number.
+  StatusOr<OptimizeOptions> ok =
+      LoadStudySpec(base +
+                        "algorithm: {name: PopulationBasedTrainingReplay, schedule: "
+                        "[{generation: 1, parameters: {x: 1}}]}\n",
+                    "study.yaml");
+  EXPECT_TRUE(ok.ok()) << ok.status();
+}
+
 TEST(StudySpecTest, MistakesNameTheFieldAndWhatWasExpected) {
   const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
 lower_is_better: true
