@@ -23,6 +23,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sherpa/algorithm.h"
@@ -93,6 +94,60 @@ struct PopulationBasedTrainingOptions {
 // Everything is derived from the study's generator: same seed, same study.
 StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
     const ParameterSpace& space, PopulationBasedTrainingOptions options);
+
+// The keys SuccessiveHalving adds to a trial's parameters besides
+// `load_from` and `save_to`: the resource to train for (e.g. epochs) and the
+// rung the trial belongs to.
+inline constexpr std::string_view kResourceKey = "resource";
+inline constexpr std::string_view kRungKey = "rung";
+
+// SHERPA's arguments, with its names and defaults (the notation of Li et
+// al., "A System for Massively Parallel Hyperparameter Tuning").
+struct SuccessiveHalvingOptions {
+  int64_t r = 1;    // minimum resource, >= 1
+  int64_t R = 9;    // maximum resource, >= r
+  int64_t eta = 3;  // reduction factor, >= 2: the top 1/eta of a rung is promoted
+  // Minimum early-stopping rate, 0 <= s <= floor(log_eta(R / r)): rungs start
+  // at resource r * eta^s.
+  int64_t s = 0;
+  // DONE once this many trials have COMPLETED in the top rung. 0: never.
+  int64_t max_finished_configs = 50;
+  // Not in SHERPA: DONE after this many trials, whatever rung they ran in,
+  // so a study whose trials keep failing ends. 0: no limit.
+  int64_t max_num_trials = 0;
+};
+
+// Asynchronous successive halving (ASHA). Rung k = 0 .. K - s, with
+// K = floor(log_eta(R / r)); a trial in rung k trains for
+// resource = r * eta^(s + k). On every suggestion:
+//   * rungs are checked from the second-highest down to 0 for a trial that
+//     COMPLETED in that rung, ranks among the top floor(n / eta) of the n
+//     trials that COMPLETED there, and was not promoted before; the best such
+//     trial of the highest rung is promoted: the new trial has the same
+//     parameters, rung k + 1, load_from = the parent's save_to;
+//   * otherwise a new configuration is sampled from the space into rung 0
+//     with load_from = "".
+//   * Every trial gets save_to = "<its own trial id>".
+// Trials are ranked by the objective of their last observation, the state
+// their checkpoint holds (ties: lower trial id first). FAILED and STOPPED
+// trials, and COMPLETED ones that never reported, are never promoted.
+// DONE once `max_finished_configs` trials COMPLETED in the top rung (or after
+// `max_num_trials` trials).
+//
+// Deliberate differences from SHERPA:
+//   * K is computed in integers: SHERPA's floating-point
+//     log(243) / log(3) is 4.999..., which lost the top rung for R = 243 r,
+//     eta = 3. save_to is the trial id (SHERPA's counter drifted from the
+//     ids after resubmissions);
+//   * ranking uses the last observation, not the best one;
+//   * WAIT instead of a new rung-0 trial while the trials COMPLETED or
+//     still running in the top rung already reach `max_finished_configs`:
+//     the study ends when they finish, so new work would be thrown away. If
+//     one of them fails, suggestions resume;
+//   * `max_num_trials` (above).
+// A WAIT changes nothing and draws nothing from the generator.
+StatusOr<std::unique_ptr<Algorithm>> SuccessiveHalving(const ParameterSpace& space,
+                                                       SuccessiveHalvingOptions options = {});
 
 }  // namespace sherpa
 
