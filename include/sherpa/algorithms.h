@@ -149,6 +149,43 @@ struct SuccessiveHalvingOptions {
 StatusOr<std::unique_ptr<Algorithm>> SuccessiveHalving(const ParameterSpace& space,
                                                        SuccessiveHalvingOptions options = {});
 
+struct LocalSearchOptions {
+  // Where the search starts: a value inside its range for every parameter of
+  // the space, and nothing else. Integers are accepted for Continuous
+  // parameters.
+  ParameterValues seed_configuration;
+  // Continuous and Discrete values are multiplied by each of these.
+  std::vector<double> perturbation_factors = {0.8, 1.2};
+  // Each configuration is handed out this many times in a row (to see the
+  // noise of the objective).
+  int64_t repeat_trials = 1;
+};
+
+// Local search from `seed_configuration`, one parameter at a time. The first
+// configuration is the seed. Each later one is a neighbour of the center, the
+// best COMPLETED trial so far (by the objective of its last observation; ties:
+// the one that ended first), or the seed while none completed. A neighbour differs
+// from the center in one parameter: a Continuous value times a factor, clipped
+// to the range; a Discrete value times a factor, rounded, moved by at least
+// one when the factor is not 1, clipped; an Ordinal value one step up or down
+// the list; a Choice value any other value of the list. The neighbour
+// suggested is one never handed out before, picked as SHERPA does: the
+// parameter uniformly among those that still have an untried neighbour, then
+// one of its untried neighbours uniformly. When the center has no untried
+// neighbour the answer is WAIT while a trial is still running (it may move the
+// center) and DONE once none is.
+//
+// Deliberate differences from SHERPA: randomness comes from the study's
+// generator (SHERPA used Python's `random`, which its seed did not control);
+// Discrete values round and always move (SHERPA truncated, so 2 * 1.2 stayed
+// 2); any number of perturbation factors (SHERPA used the first two);
+// ranking by the last observation, not the best; WAIT while exhausted but
+// trials are running (SHERPA ended the study, even though a running trial
+// could still move the center).
+// A WAIT changes nothing and draws nothing from the generator.
+StatusOr<std::unique_ptr<Algorithm>> LocalSearch(const ParameterSpace& space,
+                                                 LocalSearchOptions options);
+
 }  // namespace sherpa
 
 #endif  // SHERPA_ALGORITHMS_H_
