@@ -24,6 +24,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sherpa/algorithm.h"
@@ -283,6 +284,96 @@ StatusOr<std::vector<PbtScheduleStep>> PbtScheduleOf(const ParameterSpace& space
 // Results::Best ranks rows; ties: the earlier trial), or nullopt if none
 // completed with a report.
 std::optional<TrialId> BestCompletedTrial(const Results& results);
+// The keys SuccessiveHalving adds to a trial's parameters besides
+// `load_from` and `save_to`: the resource to train for (e.g. epochs) and the
+// rung the trial belongs to.
+inline constexpr std::string_view kResourceKey = "resource";
+inline constexpr std::string_view kRungKey = "rung";
+
+// SHERPA's arguments, with its names and defaults (the notation of Li et
+// al., "A System for Massively Parallel Hyperparameter Tuning").
+struct SuccessiveHalvingOptions {
+  int64_t r = 1;    // minimum resource, >= 1
+  int64_t R = 9;    // maximum resource, >= r
+  int64_t eta = 3;  // reduction factor, >= 2: the top 1/eta of a rung is promoted
+  // Minimum early-stopping rate, 0 <= s <= floor(log_eta(R / r)): rungs start
+  // at resource r * eta^s.
+  int64_t s = 0;
+  // DONE once this many trials have COMPLETED in the top rung. 0: never.
+  int64_t max_finished_configs = 50;
+  // Not in SHERPA: DONE after this many trials, whatever rung they ran in,
+  // so a study whose trials keep failing ends. 0: no limit.
+  int64_t max_num_trials = 0;
+};
+
+// Asynchronous successive halving (ASHA). Rung k = 0 .. K - s, with
+// K = floor(log_eta(R / r)); a trial in rung k trains for
+// resource = r * eta^(s + k). On every suggestion:
+//   * rungs are checked from the second-highest down to 0 for a trial that
+//     COMPLETED in that rung, ranks among the top floor(n / eta) of the n
+//     trials that COMPLETED there, and was not promoted before; the best such
+//     trial of the highest rung is promoted: the new trial has the same
+//     parameters, rung k + 1, load_from = the parent's save_to;
+//   * otherwise a new configuration is sampled from the space into rung 0
+//     with load_from = "".
+//   * Every trial gets save_to = "<its own trial id>".
+// Trials are ranked by the objective of their last observation, the state
+// their checkpoint holds (ties: lower trial id first). FAILED and STOPPED
+// trials, and COMPLETED ones that never reported, are never promoted.
+// DONE once `max_finished_configs` trials COMPLETED in the top rung (or after
+// `max_num_trials` trials).
+//
+// Deliberate differences from SHERPA:
+//   * K is computed in integers: SHERPA's floating-point
+//     log(243) / log(3) is 4.999..., which lost the top rung for R = 243 r,
+//     eta = 3. save_to is the trial id (SHERPA's counter drifted from the
+//     ids after resubmissions);
+//   * ranking uses the last observation, not the best one;
+//   * WAIT instead of a new rung-0 trial while the trials COMPLETED or
+//     still running in the top rung already reach `max_finished_configs`:
+//     the study ends when they finish, so new work would be thrown away. If
+//     one of them fails, suggestions resume;
+//   * `max_num_trials` (above).
+// A WAIT changes nothing and draws nothing from the generator.
+StatusOr<std::unique_ptr<Algorithm>> SuccessiveHalving(const ParameterSpace& space,
+                                                       SuccessiveHalvingOptions options = {});
+
+struct LocalSearchOptions {
+  // Where the search starts: a value inside its range for every parameter of
+  // the space, and nothing else. Integers are accepted for Continuous
+  // parameters.
+  ParameterValues seed_configuration;
+  // Continuous and Discrete values are multiplied by each of these.
+  std::vector<double> perturbation_factors = {0.8, 1.2};
+  // Each configuration is handed out this many times in a row (to see the
+  // noise of the objective).
+  int64_t repeat_trials = 1;
+};
+
+// Local search from `seed_configuration`, one parameter at a time. The first
+// configuration is the seed. Each later one is a neighbour of the center, the
+// best COMPLETED trial so far (by the objective of its last observation; ties:
+// the one that ended first), or the seed while none completed. A neighbour differs
+// from the center in one parameter: a Continuous value times a factor, clipped
+// to the range; a Discrete value times a factor, rounded, moved by at least
+// one when the factor is not 1, clipped; an Ordinal value one step up or down
+// the list; a Choice value any other value of the list. The neighbour
+// suggested is one never handed out before, picked as SHERPA does: the
+// parameter uniformly among those that still have an untried neighbour, then
+// one of its untried neighbours uniformly. When the center has no untried
+// neighbour the answer is WAIT while a trial is still running (it may move the
+// center) and DONE once none is.
+//
+// Deliberate differences from SHERPA: randomness comes from the study's
+// generator (SHERPA used Python's `random`, which its seed did not control);
+// Discrete values round and always move (SHERPA truncated, so 2 * 1.2 stayed
+// 2); any number of perturbation factors (SHERPA used the first two);
+// ranking by the last observation, not the best; WAIT while exhausted but
+// trials are running (SHERPA ended the study, even though a running trial
+// could still move the center).
+// A WAIT changes nothing and draws nothing from the generator.
+StatusOr<std::unique_ptr<Algorithm>> LocalSearch(const ParameterSpace& space,
+                                                 LocalSearchOptions options);
 
 }  // namespace sherpa
 

@@ -9,7 +9,7 @@
 //     - {name: lr, type: continuous, range: [1.0e-4, 0.1], scale: log}
 //     - {name: batch_size, type: ordinal, range: [16, 32, 64, 128]}
 //   algorithm:
-//     name: PopulationBasedTraining      # or RandomSearch, GridSearch
+//     name: PopulationBasedTraining  # or RandomSearch, GridSearch, SuccessiveHalving, LocalSearch
 //     population_size: 20
 //     num_generations: 5
 //     parameter_range: {lr: [1.0e-7, 1.0], batch_size: [16, 32, 64, 128]}

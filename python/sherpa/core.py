@@ -26,7 +26,9 @@ class Trial(object):
             ``int``, doubles as ``float``, strings as ``str``. Algorithms add
             keys of their own; PBT adds ``load_from`` (``''`` for a fresh
             start, else the ``save_to`` of the trial to continue from),
-            ``save_to``, ``lineage`` and ``generation``.
+            ``save_to``, ``lineage`` and ``generation``; SuccessiveHalving
+            adds ``load_from``, ``save_to``, ``resource`` (how long to
+            train) and ``rung``.
     """
 
     def __init__(self, id, parameters):  # noqa: A002 -- SHERPA's argument name

@@ -195,6 +195,9 @@ class ClientTestBase(unittest.TestCase):
                                   'lineage': '1,3,', 'generation': 2},
                               token='token-7')
         self.runner.add_trial(8, {'lr': 0.1}, token='token-8')
+        self.runner.add_trial(9, {'lr': 0.1, 'resource': 27, 'rung': 3,
+                                  'load_from': '4', 'save_to': '9'},
+                              token='token-9')
         self.set_env(7, 'token-7')
 
     def set_env(self, trial_id, token, port=None):
@@ -229,6 +232,14 @@ class GetTrialTest(ClientTestBase):
         self.assertIs(type(params['momentum']), float)  # sent as 1.0
         self.assertIs(type(params['optimizer']), str)
         self.assertIs(type(params['load_from']), str)
+
+    def test_successive_halving_keys_arrive_untouched(self):
+        self.set_env(9, 'token-9')
+        params = self.client().get_trial().parameters
+        self.assertEqual(params, {'lr': 0.1, 'resource': 27, 'rung': 3,
+                                  'load_from': '4', 'save_to': '9'})
+        self.assertIs(type(params['resource']), int)
+        self.assertIs(type(params['rung']), int)
 
     def test_host_and_port_arguments_win_over_env(self):
         port = self.runner.port

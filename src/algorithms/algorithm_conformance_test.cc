@@ -94,6 +94,39 @@ const std::set<std::string> kPbtKeys = {"load_from", "save_to", "lineage", "gene
 const std::set<std::string> kAsyncPbtKeys = {"load_from", "save_to", "lineage", "generation",
                                              "member"};
 
+const std::set<std::string> kAshaKeys = {"resource", "rung", "load_from", "save_to"};
+
+SuccessiveHalvingOptions AshaOptions() {
+  SuccessiveHalvingOptions options;
+  options.max_finished_configs = 3;
+  // Ends the study whose trials all fail (ASHA alone would sample forever).
+  options.max_num_trials = 300;
+  return options;
+}
+
+// A seed inside every range, away from the bounds, so that LocalSearch has
+// neighbours on both sides.
+ParameterValues SeedConfiguration(const ParameterSpace& space) {
+  ParameterValues seed;
+  for (const Parameter& p : space) {
+    switch (p.type()) {
+      case ParameterType::kContinuous:
+        seed[p.name()] = p.scale() == Scale::kLog
+                             ? p.lower() * std::pow(p.upper() / p.lower(), 0.25)
+                             : p.lower() + (p.upper() - p.lower()) / 4;
+        break;
+      case ParameterType::kDiscrete:
+        seed[p.name()] = static_cast<int64_t>(p.lower() + (p.upper() - p.lower()) / 4);
+        break;
+      case ParameterType::kChoice:
+      case ParameterType::kOrdinal:
+        seed[p.name()] = p.range()[p.range().size() / 2];
+        break;
+    }
+  }
+  return seed;
+}
+
 PopulationBasedTrainingOptions PbtOptions(int64_t population, int64_t generations,
                                           PbtExploit exploit) {
   PopulationBasedTrainingOptions options;
@@ -247,6 +280,41 @@ std::vector<AlgorithmCase> Cases() {
          return PopulationBasedTrainingReplay(space, std::move(schedule));
        },
        kPbtKeys, false, true},
+      {"SuccessiveHalving", "SuccessiveHalving",
+       [](const ParameterSpace& space) { return SuccessiveHalving(space, AshaOptions()); },
+       kAshaKeys, true, false},
+      {"SuccessiveHalvingWithMinimumEarlyStoppingRate", "SuccessiveHalving",
+       [](const ParameterSpace& space) {
+         SuccessiveHalvingOptions options = AshaOptions();
+         options.r = 2;
+         options.R = 100;
+         options.eta = 2;
+         options.s = 2;
+         return SuccessiveHalving(space, options);
+       },
+       kAshaKeys, true, false},
+      {"LocalSearch",
+       "LocalSearch",
+       [](const ParameterSpace& space) {
+         LocalSearchOptions options;
+         options.seed_configuration = SeedConfiguration(space);
+         return LocalSearch(space, options);
+       },
+       {},
+       true,
+       false},
+      {"LocalSearchRepeated",
+       "LocalSearch",
+       [](const ParameterSpace& space) {
+         LocalSearchOptions options;
+         options.seed_configuration = SeedConfiguration(space);
+         options.perturbation_factors = {0.5, 0.9, 1.5};
+         options.repeat_trials = 2;
+         return LocalSearch(space, options);
+       },
+       {},
+       true,
+       false},
   };
 }
 

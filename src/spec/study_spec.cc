@@ -7,6 +7,7 @@
 #include <cmath>
 #include <fstream>
 #include <sstream>
+#include <string>
 #include <vector>
 
 #include "spec/json_tree.h"
@@ -39,6 +40,16 @@ StatusOr<int64_t> ReadInt(const Json& node, const std::string& path, int64_t min
 StatusOr<double> ReadNumber(const Json& node, const std::string& path) {
   if (node.is_number()) return node.get<double>();
   return Expected(path, "a number", node);
+}
+
+StatusOr<std::vector<double>> ReadNumbers(const Json& node, const std::string& path) {
+  if (!node.is_array()) return Expected(path, "a list of numbers", node);
+  std::vector<double> out;
+  for (size_t i = 0; i < node.size(); ++i) {
+    SHERPA_ASSIGN_OR_RETURN(double v, ReadNumber(node[i], path + "[" + std::to_string(i) + "]"));
+    out.push_back(v);
+  }
+  return out;
 }
 
 StatusOr<bool> ReadBool(const Json& node, const std::string& path) {
@@ -200,13 +211,8 @@ StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const Para
       }
     }
     if (const Json* v = arg("perturbation_factors")) {
-      if (!v->is_array()) return Expected(path + ".perturbation_factors", "a list of numbers", *v);
-      o.perturbation_factors.clear();
-      for (size_t i = 0; i < v->size(); ++i) {
-        SHERPA_ASSIGN_OR_RETURN(double f, ReadNumber((*v)[i], path + ".perturbation_factors[" +
-                                                                  std::to_string(i) + "]"));
-        o.perturbation_factors.push_back(f);
-      }
+      SHERPA_ASSIGN_OR_RETURN(o.perturbation_factors,
+                              ReadNumbers(*v, path + ".perturbation_factors"));
     }
     if (const Json* v = arg("resample_probability")) {
       SHERPA_ASSIGN_OR_RETURN(o.resample_probability,
@@ -319,6 +325,61 @@ StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const Para
       schedule.push_back(std::move(step));
     }
     built = PopulationBasedTrainingReplay(space, std::move(schedule));
+  } else if (name == "SuccessiveHalving") {
+    static constexpr std::array<std::string_view, 7> kKeys = {
+        "name", "r", "R", "eta", "s", "max_finished_configs", "max_num_trials"};
+    SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
+    SuccessiveHalvingOptions o;
+    if (const Json* v = arg("r")) {
+      SHERPA_ASSIGN_OR_RETURN(o.r, ReadInt(*v, path + ".r", 1));
+    }
+    if (const Json* v = arg("R")) {
+      SHERPA_ASSIGN_OR_RETURN(o.R, ReadInt(*v, path + ".R", 1));
+    }
+    if (const Json* v = arg("eta")) {
+      SHERPA_ASSIGN_OR_RETURN(o.eta, ReadInt(*v, path + ".eta", 2));
+    }
+    if (const Json* v = arg("s")) {
+      SHERPA_ASSIGN_OR_RETURN(o.s, ReadInt(*v, path + ".s", 0));
+    }
+    // null is SHERPA's None: no limit.
+    if (const Json* v = arg("max_finished_configs")) {
+      o.max_finished_configs = 0;
+      if (!v->is_null()) {
+        SHERPA_ASSIGN_OR_RETURN(o.max_finished_configs,
+                                ReadInt(*v, path + ".max_finished_configs", 1));
+      }
+    }
+    if (const Json* v = arg("max_num_trials"); v && !v->is_null()) {
+      SHERPA_ASSIGN_OR_RETURN(o.max_num_trials, ReadInt(*v, path + ".max_num_trials", 1));
+    }
+    built = SuccessiveHalving(space, o);
+  } else if (name == "LocalSearch") {
+    static constexpr std::array<std::string_view, 4> kKeys = {
+        "name", "seed_configuration", "perturbation_factors", "repeat_trials"};
+    SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
+    LocalSearchOptions o;
+    const std::string seed_path = path + ".seed_configuration";
+    const Json* seed = arg("seed_configuration");
+    if (seed == nullptr) {
+      return InvalidArgumentError(seed_path +
+                                  " is missing; give every parameter its starting value");
+    }
+    if (!seed->is_object()) {
+      return Expected(seed_path, "a mapping from parameter name to value", *seed);
+    }
+    for (const auto& [param, value] : seed->items()) {
+      SHERPA_ASSIGN_OR_RETURN(o.seed_configuration[param],
+                              ReadValue(value, KeyPath(seed_path, param)));
+    }
+    if (const Json* v = arg("perturbation_factors")) {
+      SHERPA_ASSIGN_OR_RETURN(o.perturbation_factors,
+                              ReadNumbers(*v, path + ".perturbation_factors"));
+    }
+    if (const Json* v = arg("repeat_trials")) {
+      SHERPA_ASSIGN_OR_RETURN(o.repeat_trials, ReadInt(*v, path + ".repeat_trials", 1));
+    }
+    built = LocalSearch(space, std::move(o));
   } else {
     static constexpr std::array<std::string_view, 8> kKnown = {"RandomSearch",
                                                                "GridSearch",

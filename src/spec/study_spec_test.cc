@@ -1,5 +1,9 @@
 #include "sherpa/study_spec.h"
 
+#include <string>
+#include <utility>
+#include <vector>
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -177,6 +181,111 @@ command: ./t
               HasSubstr("algorithm.hp_iter[0]: expected a mapping from parameter to value"));
   EXPECT_THAT(ErrorOf(base + "algorithm: {name: Genetic, mutation_rate: high}\n"),
               HasSubstr("algorithm.mutation_rate: expected a number"));
+}
+
+// Drives the built algorithm for a few trials: the spec's arguments must reach
+// it, not only pass validation.
+std::vector<Trial> FirstTrials(OptimizeOptions& o, int count) {
+  Study study(std::move(o.parameters), std::move(o.algorithm), o.lower_is_better, nullptr, 1);
+  std::vector<Trial> out;
+  for (int i = 0; i < count; ++i) {
+    StatusOr<Suggestion> s = study.get_suggestion();
+    EXPECT_TRUE(s.ok()) << s.status();
+    if (!s.ok() || !s->is_trial()) break;
+    out.push_back(s->trial());
+    EXPECT_TRUE(study.add_observation(s->trial(), 1, static_cast<double>(i)).ok());
+    EXPECT_TRUE(study.finalize(s->trial()).ok());
+  }
+  return out;
+}
+
+TEST(StudySpecTest, SuccessiveHalvingWithSherpasArguments) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+lower_is_better: true
+command: ./t
+)";
+  StatusOr<OptimizeOptions> o =
+      LoadStudySpec(base +
+                        "algorithm: {name: SuccessiveHalving, r: 2, R: 18, eta: 3, s: 1, "
+                        "max_finished_configs: 5, max_num_trials: 100}\n",
+                    "s.yaml");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->algorithm->name(), "SuccessiveHalving");
+  const std::vector<Trial> trials = FirstTrials(*o, 4);
+  ASSERT_EQ(trials.size(), 4u);
+  // r * eta^s = 6 in rung 0; three completed, so the fourth is promoted.
+  EXPECT_EQ(trials[0].parameters.at("resource"), Value(6));
+  EXPECT_EQ(trials[3].parameters.at("rung"), Value(1));
+  EXPECT_EQ(trials[3].parameters.at("resource"), Value(18));
+  EXPECT_EQ(trials[3].parameters.at("load_from"), Value("1"));
+
+  o = LoadStudySpec(base + "algorithm: SuccessiveHalving\n", "s.yaml");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(FirstTrials(*o, 1).at(0).parameters.at("resource"), Value(1));
+  o = LoadStudySpec(base + "algorithm: {name: SuccessiveHalving, max_finished_configs: null}\n",
+                    "s.yaml");
+  ASSERT_TRUE(o.ok()) << o.status();
+
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: SuccessiveHalving, eta: 1}\n"),
+              HasSubstr("algorithm.eta: expected an integer >= 2, got integer 1"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: SuccessiveHalving, r: 0.5}\n"),
+              HasSubstr("algorithm.r: expected an integer >= 1, got number 0.5"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: SuccessiveHalving, s: -1}\n"),
+              HasSubstr("algorithm.s: expected an integer >= 0"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: SuccessiveHalving, max_finished_configs: 0}\n"),
+              HasSubstr("algorithm.max_finished_configs: expected an integer >= 1"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: SuccessiveHalving, R: 9, s: 3}\n"),
+              HasSubstr("algorithm: SuccessiveHalving: s must be in [0, floor(log_eta(R / r))]"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: SuccessiveHalving, r: 10}\n"),
+              HasSubstr("R (the maximum resource) must be >= r"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: SuccessiveHalving, etta: 2}\n"),
+              HasSubstr("did you mean 'eta'?"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: SuccessiveHalvin\n"),
+              HasSubstr("did you mean 'SuccessiveHalving'?"));
+}
+
+TEST(StudySpecTest, LocalSearchWithSherpasArguments) {
+  const std::string base = R"(parameters:
+  - {name: lr, type: continuous, range: [0.001, 1]}
+  - {name: layers, type: discrete, range: [1, 8]}
+  - {name: act, type: choice, range: [relu, tanh]}
+lower_is_better: true
+command: ./t
+)";
+  StatusOr<OptimizeOptions> o = LoadStudySpec(
+      base +
+          "algorithm: {name: LocalSearch, seed_configuration: {lr: 1, layers: 4, act: tanh}, "
+          "perturbation_factors: [0.5, 2], repeat_trials: 2}\n",
+      "s.yaml");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->algorithm->name(), "LocalSearch");
+  const std::vector<Trial> trials = FirstTrials(*o, 3);
+  ASSERT_EQ(trials.size(), 3u);
+  const ParameterValues seed = {{"lr", 1.0}, {"layers", 4}, {"act", "tanh"}};
+  EXPECT_EQ(trials[0].parameters, seed);  // an integer 1 for a continuous parameter is 1.0
+  EXPECT_EQ(trials[1].parameters, seed);  // repeat_trials: 2
+  EXPECT_NE(trials[2].parameters, seed);
+
+  EXPECT_THAT(ErrorOf(base + "algorithm: LocalSearch\n"),
+              HasSubstr("algorithm.seed_configuration is missing"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: LocalSearch, seed_configuration: [1, 2]}\n"),
+              HasSubstr("algorithm.seed_configuration: expected a mapping from parameter name to "
+                        "value, got a list"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: LocalSearch, seed_configuration: {lr: 0.1, "
+                             "layers: 9, act: relu}}\n"),
+              HasSubstr("algorithm: LocalSearch: seed_configuration['layers'] = 9 (int) is not a "
+                        "value of parameter 'layers', discrete [1, 8]"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: LocalSearch, seed_configuration: {lr: 0.1, "
+                             "layers: 2}}\n"),
+              HasSubstr("seed_configuration has no value for parameter 'act'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: LocalSearch, seed_configuration: {lr: [1]}}\n"),
+              HasSubstr("algorithm.seed_configuration.lr: expected a number or a string"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: LocalSearch, seed_configuration: {lr: 0.1, "
+                             "layers: 2, act: relu}, repeat_trials: 0}\n"),
+              HasSubstr("algorithm.repeat_trials: expected an integer >= 1, got integer 0"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: LocalSearch, seed_configuration: {lr: 0.1, "
+                             "layers: 2, act: relu}, perturbation_factors: [0.8, x]}\n"),
+              HasSubstr("algorithm.perturbation_factors[1]: expected a number, got string 'x'"));
 }
 
 TEST(StudySpecTest, ClusterSchedulers) {
