@@ -194,5 +194,23 @@ command: ./t
   EXPECT_THAT(ErrorOf("- just\n- a list\n"), HasSubstr("expected a mapping of study fields"));
 }
 
+// Found by fuzz/study_spec_yaml_fuzz: yaml-cpp passes bytes that are not
+// UTF-8 through, and dumping spec_json then threw out of LoadStudySpec.
+TEST(StudySpecTest, TextThatIsNotUtf8IsAnErrorNotACrash) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+algorithm: RandomSearch
+lower_is_better: true
+)";
+  EXPECT_THAT(ErrorOf(base + "command: ./t \xee\x80\n"),
+              HasSubstr("line 4, column 10: text that is not UTF-8"));
+  EXPECT_THAT(ErrorOf(base + "command: ./t\n\xc0\xaf: 1\n"), HasSubstr("not UTF-8"));  // overlong
+  EXPECT_THAT(ErrorOf(base + "command: \"\xed\xa0\x80\"\n"), HasSubstr("not UTF-8"));  // surrogate
+  StatusOr<OptimizeOptions> o =
+      LoadStudySpec(base + "command: ./t \xc3\xa9\xe2\x82\xac\xf0\x9f\x99\x82\n", "s");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->command, "./t \xc3\xa9\xe2\x82\xac\xf0\x9f\x99\x82");
+  EXPECT_TRUE(LoadStudySpec(o->spec_json, "study.db").ok());
+}
+
 }  // namespace
 }  // namespace sherpa
