@@ -18,6 +18,11 @@ function(sherpa_target_options target)
                            -fno-sanitize-recover=all -fno-omit-frame-pointer)
     target_link_options(${target} PRIVATE -fsanitize=${SHERPA_SANITIZE})
   endif()
+  # Coverage feedback for libFuzzer in the code under test; only the fuzzers
+  # themselves link libFuzzer (fuzz/CMakeLists.txt).
+  if(SHERPA_BUILD_FUZZERS)
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link)
+  endif()
 endfunction()
 
 function(sherpa_library name)

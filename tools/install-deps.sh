@@ -9,6 +9,8 @@ if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 PACKAGES=(
   # toolchain
   g++ cmake ninja-build pkg-config clang-format
+  # the fuzzers (tools/fuzz.sh): clang and its libFuzzer/sanitizer runtimes
+  clang libclang-rt-dev
   # libraries (see docs/design.md for which module uses which)
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libsqlitecpp-dev libsqlite3-dev libspdlog-dev libfmt-dev

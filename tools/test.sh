@@ -5,8 +5,11 @@
 #   2. a -Werror build and the whole CTest suite;
 #   3. an ASan+UBSan build and the suite again, without the labels that
 #      only repeat the same code paths more slowly (torch training smoke
-#      runs, real clusters, the browser): unit, python and e2e tests.
-# Build folders: build/ci and build/asan. Expects tools/install-deps.sh to
+#      runs, real clusters, the browser): unit, python and e2e tests;
+#   4. every libFuzzer target for SHERPA_FUZZ_SECONDS (default 20) seconds
+#      over its corpus and regression inputs (tools/fuzz.sh), when clang
+#      and libFuzzer are installed.
+# Build folders: build/ci, build/asan, build/fuzz. Expects tools/install-deps.sh to
 # have run (tools/setup.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,3 +34,12 @@ cmake --build build/asan -j"$JOBS"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --test-dir build/asan --output-on-failure -j"$JOBS" -LE 'smoke|cluster|browser'
 
+echo "== fuzzers (clang + libFuzzer) =="
+if tools/fuzz.sh --available; then
+  tools/fuzz.sh "${SHERPA_FUZZ_SECONDS:-20}"
+else
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+  echo "!! SKIPPED: the fuzzers; clang++ with libFuzzer is not installed      !!"
+  echo "!! (tools/install-deps.sh installs clang and libclang-rt-dev)         !!"
+  echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
+fi

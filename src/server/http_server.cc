@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -42,6 +43,48 @@ StatusOr<TrialId> PathTrialId(const httplib::Request& req) {
   }
   return id;
 }
+
+// httplib::Server with its per-connection entry point reachable, so that
+// ServeBytes runs the real request parsing and routing on bytes in memory.
+class Server : public httplib::Server {
+ public:
+  using httplib::Server::process_request;
+};
+
+// One connection whose input is a buffer and whose output is a string.
+class MemoryStream : public httplib::Stream {
+ public:
+  explicit MemoryStream(std::string_view input) : input_(input) {}
+
+  bool is_readable() const override { return true; }
+  bool is_writable() const override { return true; }
+  ssize_t read(char* ptr, size_t size) override {
+    const size_t n = std::min(size, input_.size());
+    std::copy_n(input_.data(), n, ptr);
+    input_.remove_prefix(n);
+    return static_cast<ssize_t>(n);
+  }
+  ssize_t write(const char* ptr, size_t size) override {
+    output_.append(ptr, size);
+    return static_cast<ssize_t>(size);
+  }
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 1;
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    ip = "127.0.0.1";
+    port = 2;
+  }
+  socket_t socket() const override { return INVALID_SOCKET; }
+
+  bool at_end() const { return input_.empty(); }
+  std::string& output() { return output_; }
+
+ private:
+  std::string_view input_;
+  std::string output_;
+};
 
 }  // namespace
 
@@ -124,6 +167,21 @@ class HttpServer::Impl {
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) std::this_thread::yield();
     return port;
+  }
+
+  std::string ServeBytes(std::string_view request) {
+    {
+      // No peer keeps a live event stream open: it sends what it has and
+      // ends, as when the server stops.
+      std::lock_guard<std::mutex> lock(stream_mu_);
+      stopping_ = true;
+    }
+    MemoryStream stream(request);
+    bool closed = false;
+    while (!closed && !stream.at_end()) {
+      if (!server_.process_request(stream, /*close_connection=*/false, closed, nullptr)) break;
+    }
+    return std::move(stream.output());
   }
 
   void Stop() {
@@ -413,7 +471,7 @@ class HttpServer::Impl {
 
   TrialService* service_;
   HttpServerOptions options_;
-  httplib::Server server_;
+  Server server_;
   std::thread thread_;
   std::atomic<int> streams_{0};
   std::mutex stream_mu_;
@@ -432,5 +490,7 @@ StatusOr<int> HttpServer::Start() {
 }
 
 void HttpServer::Stop() { impl_->Stop(); }
+
+std::string HttpServer::ServeBytes(std::string_view request) { return impl_->ServeBytes(request); }
 
 }  // namespace sherpa::server

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "server/dashboard_service.h"
 #include "server/trial_service.h"
@@ -39,6 +40,14 @@ class HttpServer {
   void Stop();
 
   int port() const { return port_; }
+
+  // Serves `request` (raw bytes, possibly several pipelined requests) as if
+  // they arrived on one connection, and returns every byte the server wrote
+  // back. No socket and no thread: parsing, routing and the handlers run on
+  // the caller's thread. Live event streams send what they have and end, as
+  // on a stopped server, so use it on a server that is not started. For the
+  // fuzzer (fuzz/http_request_fuzz.cc) and tests.
+  std::string ServeBytes(std::string_view request);
 
  private:
   class Impl;

@@ -209,5 +209,25 @@ TEST_F(HttpServerTest, StudySummaryNeedsTheStudyToken) {
   EXPECT_EQ(r->body, "{\"trials\":2}");
 }
 
+// The fuzzer's way in (fuzz/http_request_fuzz.cc): the same routes, on bytes.
+TEST(HttpServerBytesTest, ServeBytesAnswersPipelinedRequestsLikeAConnection) {
+  ScriptedService service;
+  HttpServer server(&service, HttpServerOptions{});
+  const std::string out = server.ServeBytes(
+      "GET /api/v1/trials/1 HTTP/1.1\r\nAuthorization: Bearer t1\r\n\r\n"
+      "POST /api/v1/trials/1/observations HTTP/1.1\r\nAuthorization: Bearer t1\r\n"
+      "Content-Length: 33\r\n\r\n{\"iteration\": 1, \"objective\": 11}"
+      "GET /nowhere HTTP/1.1\r\nConnection: close\r\n\r\n"
+      "GET /api/v1/trials/1 HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(out, HasSubstr("HTTP/1.1 200 OK"));
+  EXPECT_THAT(out, HasSubstr("\"load_from\":\"\""));
+  EXPECT_THAT(out, HasSubstr("{\"stop\":true}"));
+  EXPECT_THAT(out, HasSubstr("HTTP/1.1 404 Not Found"));
+  // Nothing is read after "Connection: close".
+  EXPECT_EQ(out.find("401"), std::string::npos);
+  ASSERT_TRUE(service.last_.has_value());
+  EXPECT_EQ(service.last_->iteration, 1);
+}
+
 }  // namespace
 }  // namespace sherpa::server

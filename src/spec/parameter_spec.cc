@@ -261,6 +261,44 @@ bool AllDigits(std::string_view s, int base) {
   return true;
 }
 
+// YAML text is Unicode; yaml-cpp passes other bytes through, and the tree
+// (the stored spec, every JSON dump of it) must hold UTF-8 only.
+bool IsUtf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t code = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if ((c & 0xe0) == 0xc0) {
+      n = 1;
+      code = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2;
+      code = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3;
+      code = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= s.size()) return false;  // cut short
+    for (size_t k = 1; k <= n; ++k) {
+      const auto next = static_cast<unsigned char>(s[i + k]);
+      if ((next & 0xc0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3f);
+    }
+    // Overlong forms, UTF-16 surrogates and code points beyond Unicode.
+    constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (code < kMin[n] || (code >= 0xd800 && code <= 0xdfff) || code > 0x10ffff) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
 // YAML 1.2 core schema float: [-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?
 bool IsFloatForm(std::string_view s) {
   size_t i = 0;
@@ -335,6 +373,11 @@ constexpr std::string_view kFloatTag = "tag:yaml.org,2002:float";
 struct YamlConverter {
   size_t nodes = 0;
 
+  static Status NotUtf8(const YAML::Mark& mark) {
+    return InvalidArgumentError("invalid YAML" + At(mark) +
+                                ": text that is not UTF-8; save the file as UTF-8");
+  }
+
   Status Convert(const YAML::Node& node, Json& out, int depth) {
     if (++nodes > kMaxYamlNodes) {
       return InvalidArgumentError("invalid YAML: the document expands to more than " +
@@ -350,6 +393,7 @@ struct YamlConverter {
         out = nullptr;
         return OkStatus();
       case YAML::NodeType::Scalar: {
+        if (!IsUtf8(node.Scalar())) return NotUtf8(node.Mark());
         const std::string& tag = node.Tag();
         // "!" marks a quoted scalar: the user asked for a string.
         if (tag == "!" || tag == kStrTag) {
@@ -377,6 +421,7 @@ struct YamlConverter {
             return InvalidArgumentError("invalid YAML" + At(key.Mark()) +
                                         ": mapping keys must be plain text");
           }
+          if (!IsUtf8(key.Scalar())) return NotUtf8(key.Mark());
           if (out.contains(key.Scalar())) {
             return InvalidArgumentError("invalid YAML" + At(key.Mark()) + ": key " +
                                         Quoted(key.Scalar()) + " appears twice in one mapping");

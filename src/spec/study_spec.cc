@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -28,14 +29,21 @@ Status Expected(const std::string& path, const std::string& what, const Json& go
 }
 
 // Typed readers: each names the field and what it wanted.
-StatusOr<int64_t> ReadInt(const Json& node, const std::string& path, int64_t minimum) {
+StatusOr<int64_t> ReadInt(const Json& node, const std::string& path, int64_t minimum,
+                          int64_t maximum = INT64_MAX) {
   if (node.is_number_integer() &&
       !(node.is_number_unsigned() && node.get<uint64_t>() > uint64_t{INT64_MAX})) {
     const auto v = node.get<int64_t>();
-    if (v >= minimum) return v;
+    if (v >= minimum && v <= maximum) return v;
   }
-  return Expected(path, "an integer >= " + std::to_string(minimum), node);
+  if (maximum == INT64_MAX) return Expected(path, "an integer >= " + std::to_string(minimum), node);
+  return Expected(
+      path, "an integer from " + std::to_string(minimum) + " to " + std::to_string(maximum), node);
 }
+
+// Durations become std::chrono nanoseconds in the runner (steady_clock
+// arithmetic), which overflow beyond 292 years; a year is past any real use.
+constexpr int64_t kMaxSeconds = 365 * 24 * 3600;
 
 StatusOr<double> ReadNumber(const Json& node, const std::string& path) {
   if (node.is_number()) return node.get<double>();
@@ -466,7 +474,10 @@ Status ReadScheduler(const Json& node, SchedulerOptions& out) {
   }
   if (auto v = node.find("kill_grace"); v != node.end()) {
     SHERPA_ASSIGN_OR_RETURN(double seconds, ReadNumber(*v, path + ".kill_grace"));
-    if (!(seconds >= 0)) return Expected(path + ".kill_grace", "seconds >= 0", *v);
+    if (!(seconds >= 0 && seconds <= kMaxSeconds)) {
+      return Expected(path + ".kill_grace",
+                      "seconds from 0 to " + std::to_string(kMaxSeconds) + " (a year)", *v);
+    }
     out.kill_grace = std::chrono::milliseconds(static_cast<int64_t>(seconds * 1000));
   }
   if (auto v = node.find("submit_options"); v != node.end()) {
@@ -563,11 +574,11 @@ StatusOr<OptimizeOptions> Build(const Json& tree) {
     SHERPA_ASSIGN_OR_RETURN(o.resubmit_failed_trials, ReadBool(*v, "resubmit_failed_trials"));
   }
   if (auto v = tree.find("max_resubmits"); v != tree.end()) {
-    SHERPA_ASSIGN_OR_RETURN(int64_t n, ReadInt(*v, "max_resubmits", 0));
+    SHERPA_ASSIGN_OR_RETURN(int64_t n, ReadInt(*v, "max_resubmits", 0, INT32_MAX));
     o.max_resubmits = static_cast<int>(n);
   }
   if (auto v = tree.find("trial_timeout"); v != tree.end()) {
-    SHERPA_ASSIGN_OR_RETURN(int64_t seconds, ReadInt(*v, "trial_timeout", 0));
+    SHERPA_ASSIGN_OR_RETURN(int64_t seconds, ReadInt(*v, "trial_timeout", 0, kMaxSeconds));
     o.trial_timeout = std::chrono::seconds(seconds);
   }
   if (auto v = tree.find("checkpoint_gc"); v != tree.end()) {

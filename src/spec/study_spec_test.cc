@@ -514,5 +514,48 @@ command: ./t
   EXPECT_THAT(ErrorOf("- just\n- a list\n"), HasSubstr("expected a mapping of study fields"));
 }
 
+// Found by fuzz/study_spec_yaml_fuzz: yaml-cpp passes bytes that are not
+// UTF-8 through, and dumping spec_json then threw out of LoadStudySpec.
+TEST(StudySpecTest, TextThatIsNotUtf8IsAnErrorNotACrash) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+algorithm: RandomSearch
+lower_is_better: true
+)";
+  EXPECT_THAT(ErrorOf(base + "command: ./t \xee\x80\n"),
+              HasSubstr("line 4, column 10: text that is not UTF-8"));
+  EXPECT_THAT(ErrorOf(base + "command: ./t\n\xc0\xaf: 1\n"), HasSubstr("not UTF-8"));  // overlong
+  EXPECT_THAT(ErrorOf(base + "command: \"\xed\xa0\x80\"\n"), HasSubstr("not UTF-8"));  // surrogate
+  StatusOr<OptimizeOptions> o =
+      LoadStudySpec(base + "command: ./t \xc3\xa9\xe2\x82\xac\xf0\x9f\x99\x82\n", "s");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->command, "./t \xc3\xa9\xe2\x82\xac\xf0\x9f\x99\x82");
+  EXPECT_TRUE(LoadStudySpec(o->spec_json, "study.db").ok());
+}
+
+// kill_grace * 1000 cast to int64_t overflowed (UBSan, on a hand-made input
+// run through fuzz/study_spec_yaml_fuzz); next to it, trial_timeout
+// overflowed later, in the runner's steady_clock arithmetic, and
+// max_resubmits was narrowed to a negative int.
+TEST(StudySpecTest, DurationsAndCountsThatWouldOverflowAreRejected) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+algorithm: RandomSearch
+lower_is_better: true
+command: ./t
+)";
+  EXPECT_THAT(ErrorOf(base + "scheduler: {name: local, kill_grace: 1e300}\n"),
+              HasSubstr("scheduler.kill_grace: expected seconds from 0 to 31536000 (a year)"));
+  EXPECT_THAT(ErrorOf(base + "scheduler: {name: local, kill_grace: .inf}\n"),
+              HasSubstr("scheduler.kill_grace"));
+  EXPECT_THAT(ErrorOf(base + "trial_timeout: 10000000000\n"),
+              HasSubstr("trial_timeout: expected an integer from 0 to 31536000"));
+  EXPECT_THAT(ErrorOf(base + "max_resubmits: 4294967295\n"),
+              HasSubstr("max_resubmits: expected an integer from 0 to 2147483647"));
+  StatusOr<OptimizeOptions> o = LoadStudySpec(
+      base + "scheduler: {name: local, kill_grace: 31536000}\ntrial_timeout: 31536000\n", "s");
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_EQ(o->scheduler.kill_grace, std::chrono::seconds(31536000));
+  EXPECT_EQ(o->trial_timeout, std::chrono::seconds(31536000));
+}
+
 }  // namespace
 }  // namespace sherpa
