@@ -389,14 +389,16 @@ StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const Para
     }
     built = LocalSearch(space, std::move(o));
   } else {
-    static constexpr std::array<std::string_view, 8> kKnown = {"RandomSearch",
-                                                               "GridSearch",
-                                                               "PopulationBasedTraining",
-                                                               "PopulationBasedTrainingReplay",
-                                                               "Genetic",
-                                                               "Iterate",
-                                                               "Repeat",
-                                                               "Chain"};
+    static constexpr std::array<std::string_view, 10> kKnown = {"RandomSearch",
+                                                                "GridSearch",
+                                                                "PopulationBasedTraining",
+                                                                "PopulationBasedTrainingReplay",
+                                                                "Genetic",
+                                                                "Iterate",
+                                                                "Repeat",
+                                                                "Chain",
+                                                                "LocalSearch",
+                                                                "SuccessiveHalving"};
     return UnknownName(path + ".name", name, kKnown);
   }
   if (!built.ok()) return built.status().WithContext(path);
