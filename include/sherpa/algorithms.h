@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,43 @@ struct PopulationBasedTrainingOptions {
 // Everything is derived from the study's generator: same seed, same study.
 StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
     const ParameterSpace& space, PopulationBasedTrainingOptions options);
+
+struct BayesianOptimizationOptions {
+  // DONE after this many suggestions. 0: never.
+  int64_t max_num_trials = 0;
+  // How many suggestions come before the model is used: the
+  // `initial_data_points` first, then random samples. nullopt: the number of
+  // parameters + 1 (SHERPA's 'infer'). All initial_data_points are tried even
+  // when there are more of them.
+  std::optional<int64_t> num_initial_data_points;
+  // Configurations to try first, in order; each gives a value inside its
+  // range to every parameter of the space and names nothing else.
+  std::vector<ParameterValues> initial_data_points;
+  // The GP is fitted on at most this many COMPLETED trials (the fit costs
+  // O(n^3)): the better half by objective and the most recent others.
+  int64_t max_training_points = 200;
+};
+
+// Bayesian optimization with a Gaussian process (SHERPA's GPyOpt algorithm,
+// without GPyOpt):
+//   * parameters are mapped to [0, 1]: Continuous and Discrete linearly, or
+//     linearly in log space on a log scale (Discrete values rounded back);
+//     Ordinal by index; Choice one-hot;
+//   * the model is a GP with an ARD Matern 5/2 kernel on the COMPLETED
+//     trials' objectives (each trial's last observation; FAILED and STOPPED
+//     trials are ignored), outputs standardized, kernel hyperparameters
+//     fitted by maximizing the log marginal likelihood;
+//   * the next trial maximizes expected improvement over random candidates
+//     plus a local refinement of the best of them;
+//   * trials still running are "constant liars" (Ginsbourger et al. 2010):
+//     the model is conditioned on each at the worse of its predicted mean and
+//     the worst objective seen, so a batch of parallel suggestions spreads out
+//     instead of piling onto one point;
+//   * until `num_initial_data_points` suggestions were made and two trials
+//     completed, suggestions are the initial points, then random samples.
+// Never answers WAIT. All randomness comes from the study's generator.
+StatusOr<std::unique_ptr<Algorithm>> BayesianOptimization(const ParameterSpace& space,
+                                                          BayesianOptimizationOptions options);
 
 }  // namespace sherpa
 

@@ -138,6 +138,16 @@ std::vector<AlgorithmCase> Cases() {
          return PopulationBasedTraining(space, options);
        },
        kPbtKeys, true, true},
+      {"BayesianOptimization",
+       "BayesianOptimization",
+       [](const ParameterSpace& space) {
+         BayesianOptimizationOptions options;
+         options.max_num_trials = 30;
+         return BayesianOptimization(space, options);
+       },
+       {},
+       true,
+       false},
   };
 }
 
@@ -190,9 +200,11 @@ struct RunResult {
 // `batch`, every suggestion the algorithm gives is taken before any trial
 // ends (as a parallel runner with unlimited workers would); the running
 // trials then end in reverse order. Otherwise each trial ends before the
-// next request, and WAIT would be a deadlock.
+// next request, and WAIT would be a deadlock. After each WAIT the driver asks
+// `extra_waits` more times before ending anything (a runner polling while
+// its workers are busy).
 void Drive(const AlgorithmCase& c, uint64_t seed, const EndPolicy& end, bool batch,
-           RunResult* result, int budget = 2000) {
+           RunResult* result, int budget = 2000, int extra_waits = 0) {
   const ParameterSpace& space = ConformanceSpace();
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<Algorithm> algorithm, c.make(space));
   EXPECT_EQ(algorithm->name(), c.sherpa_name);
@@ -220,6 +232,11 @@ void Drive(const AlgorithmCase& c, uint64_t seed, const EndPolicy& end, bool bat
     }
     if (suggestion->is_wait()) {
       ASSERT_FALSE(running.empty()) << "WAIT with no trial running would never end";
+      for (int k = 0; k < extra_waits; ++k) {
+        StatusOr<Suggestion> again = study.get_suggestion();
+        ASSERT_THAT(again, IsOk());
+        ASSERT_TRUE(again->is_wait()) << "nothing ended, yet the answer changed from WAIT";
+      }
       while (!running.empty()) {
         const Trial trial = running.back();
         running.pop_back();
@@ -290,6 +307,20 @@ TEST_P(AlgorithmConformanceTest, SameSeedGivesTheSameSuggestions) {
     ASSERT_NO_FATAL_FAILURE(Drive(GetParam(), 77, SomeFail, batch, &second));
     ASSERT_FALSE(first.trials.empty());
     EXPECT_EQ(ParametersOf(first), ParametersOf(second)) << (batch ? "batch" : "sequential");
+  }
+}
+
+// `sherpa resume` replays the event log through a fresh study, and WAIT
+// answers are not logged: a suggest() that answers WAIT must change nothing
+// and draw nothing from the generator.
+TEST_P(AlgorithmConformanceTest, ExtraWaitAnswersChangeNothing) {
+  for (const EndPolicy& end : {EndPolicy(CompleteAll), EndPolicy(SomeFail)}) {
+    RunResult plain, polled;
+    ASSERT_NO_FATAL_FAILURE(Drive(GetParam(), 11, end, true, &plain));
+    ASSERT_NO_FATAL_FAILURE(Drive(GetParam(), 11, end, true, &polled, 2000, 3));
+    ASSERT_FALSE(plain.trials.empty());
+    EXPECT_EQ(ParametersOf(plain), ParametersOf(polled));
+    EXPECT_EQ(plain.done, polled.done);
   }
 }
 
