@@ -11,6 +11,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include "algorithms/population_based_training_internal.h"
+
 #include "sherpa/algorithms.h"
 
 namespace sherpa {
@@ -30,8 +32,9 @@ const std::string& BookkeepingString(const TrialRecord& member, std::string_view
 
 class PbtAlgorithm final : public Algorithm {
  public:
-  PbtAlgorithm(const ParameterSpace& space, PopulationBasedTrainingOptions options)
-      : options_(std::move(options)), space_(space) {
+  PbtAlgorithm(const ParameterSpace& space, PopulationBasedTrainingOptions options,
+               std::unique_ptr<pbt_internal::Explorer> explorer)
+      : options_(std::move(options)), space_(space), explorer_(std::move(explorer)) {
     for (const Parameter& p : space_) {
       PerturbRule rule{&p, 0, 0, {}};
       auto range = options_.parameter_range.find(p.name());
@@ -46,7 +49,9 @@ class PbtAlgorithm final : public Algorithm {
     }
   }
 
-  std::string_view name() const override { return "PopulationBasedTraining"; }
+  std::string_view name() const override {
+    return explorer_ ? explorer_->algorithm_name() : "PopulationBasedTraining";
+  }
 
   StatusOr<Suggestion> suggest(const SuggestContext& context) override {
     const auto population = static_cast<size_t>(options_.population_size);
@@ -80,7 +85,12 @@ class PbtAlgorithm final : public Algorithm {
       }
       const bool continues_unchanged =
           options_.exploit == PbtExploit::kTruncation && position < survivors_;
-      if (!continues_unchanged) Perturb(trial.parameters, context.rng);
+      if (!continues_unchanged) {
+        Perturb(trial.parameters, context.rng);
+        if (explorer_) {
+          SHERPA_RETURN_IF_ERROR(explorer_->Explore(generation, trial.parameters, context.rng));
+        }
+      }
       const std::string parent_save_to = BookkeepingString(parent, kSaveToKey);
       trial.parameters[std::string(kLoadFromKey)] = parent_save_to;
       trial.parameters[std::string(kLineageKey)] =
@@ -133,7 +143,7 @@ class PbtAlgorithm final : public Algorithm {
     }
     if (ranked_.empty()) {
       std::ostringstream os;
-      os << "PopulationBasedTraining: no member of generation " << generations_.size()
+      os << name() << ": no member of generation " << generations_.size()
          << " completed with a result (" << failed << " failed or never reported, " << stopped
          << " stopped), so there is no parent for generation " << generations_.size() + 1
          << "; see the trials' output for the cause";
@@ -152,6 +162,9 @@ class PbtAlgorithm final : public Algorithm {
     } else {
       top_ = std::max<size_t>(1, n / 5);
       survivors_ = (4 * n + 4) / 5;  // ceil(0.8 n) in integers
+    }
+    if (explorer_) {
+      explorer_->OnGenerationRanked(static_cast<int64_t>(generations_.size()), ranked_, results);
     }
     return OkStatus();
   }
@@ -224,14 +237,12 @@ class PbtAlgorithm final : public Algorithm {
         std::clamp<int64_t>(static_cast<int64_t>(index) + shift, 0, last))];
   }
 
-  struct Ranked {
-    double objective;
-    TrialId id;
-  };
+  using Ranked = pbt_internal::RankedMember;
 
   PopulationBasedTrainingOptions options_;
   ParameterSpace space_;
   std::vector<PerturbRule> rules_;
+  std::unique_ptr<pbt_internal::Explorer> explorer_;  // null: PBT's perturbation only
   std::vector<Generation> generations_;
   std::unordered_map<TrialId, size_t> generation_of_;  // trial id -> index into generations_
   std::vector<Ranked> ranked_;                         // the previous generation, best first
@@ -239,8 +250,8 @@ class PbtAlgorithm final : public Algorithm {
   size_t survivors_ = 0;                               // truncation: ranks continuing unchanged
 };
 
-Status ValidateRange(const Parameter& p, const std::vector<Value>& range) {
-  const std::string where = "PopulationBasedTraining: parameter_range['" + p.name() + "']";
+Status ValidateRange(const Parameter& p, const std::vector<Value>& range, std::string_view name) {
+  const std::string where = std::string(name) + "parameter_range['" + p.name() + "']";
   if (p.is_numeric_range()) {
     if (range.size() != 2 || !range[0].is_number() || !range[1].is_number()) {
       return InvalidArgumentError(where + " must be two numbers [lo, hi] for a " +
@@ -275,9 +286,12 @@ Status ValidateRange(const Parameter& p, const std::vector<Value>& range) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
-    const ParameterSpace& space, PopulationBasedTrainingOptions options) {
-  const std::string name = "PopulationBasedTraining: ";
+namespace pbt_internal {
+
+Status ValidatePbtOptions(const ParameterSpace& space,
+                          const PopulationBasedTrainingOptions& options,
+                          std::string_view algorithm_name) {
+  const std::string name = std::string(algorithm_name) + ": ";
   const bool top_third = options.exploit == PbtExploit::kTopThird;
   const int64_t minimum = top_third ? 3 : 5;
   if (options.population_size < minimum) {
@@ -316,9 +330,24 @@ StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
       return InvalidArgumentError(name + "parameter_range names '" + param_name +
                                   "', which is not a parameter of the study");
     }
-    SHERPA_RETURN_IF_ERROR(ValidateRange(*p, range));
+    SHERPA_RETURN_IF_ERROR(ValidateRange(*p, range, name));
   }
-  return std::unique_ptr<Algorithm>(std::make_unique<PbtAlgorithm>(space, std::move(options)));
+  return OkStatus();
+}
+
+std::unique_ptr<Algorithm> MakePopulationBasedTraining(const ParameterSpace& space,
+                                                       PopulationBasedTrainingOptions options,
+                                                       std::unique_ptr<Explorer> explorer) {
+  return std::make_unique<PbtAlgorithm>(space, std::move(options), std::move(explorer));
+}
+
+}  // namespace pbt_internal
+
+StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
+    const ParameterSpace& space, PopulationBasedTrainingOptions options) {
+  SHERPA_RETURN_IF_ERROR(
+      pbt_internal::ValidatePbtOptions(space, options, "PopulationBasedTraining"));
+  return pbt_internal::MakePopulationBasedTraining(space, std::move(options), nullptr);
 }
 
 }  // namespace sherpa
