@@ -11,6 +11,8 @@ namespace sherpa::gp {
 namespace {
 
 constexpr double kSqrt5 = 2.23606797749979;
+// A gain of the log likelihood below this ends a gradient-ascent run.
+constexpr double kConvergedGain = 1e-4;
 
 // The hyperparameters as one vector for the optimizer: log length scales,
 // log signal variance, log noise variance, then eps if there is a time
@@ -52,14 +54,12 @@ struct Packing {
   }
 };
 
-// The kernel between two rows, without noise. When `scaled_sq` is given it
-// receives (x_j - x'_j)^2 / l_j^2 per length scale and *shape_derivative
-// the factor that turns one of them into d k / d log l_j.
+// The kernel between two rows, without noise. If `shape_derivative` is
+// given it receives the factor c with d k / d log l_j = c (x_j - x'_j)^2 / l_j^2.
 double KernelValue(const FitOptions& options, const Hyperparameters& h,
                    const Eigen::Ref<const Eigen::RowVectorXd>& a,
                    const Eigen::Ref<const Eigen::RowVectorXd>& b,
-                   double* shape_derivative = nullptr, double* time_factor_out = nullptr,
-                   double* abs_dt = nullptr) {
+                   double* shape_derivative = nullptr) {
   const int offset = options.time_column ? 1 : 0;
   double r2 = 0;
   for (int j = 0; j < h.length_scales.size(); ++j) {
@@ -67,11 +67,7 @@ double KernelValue(const FitOptions& options, const Hyperparameters& h,
     r2 += d * d;
   }
   double time_factor = 1.0;
-  double dt = 0;
-  if (options.time_column) {
-    dt = std::abs(a[0] - b[0]);
-    time_factor = std::pow(1.0 - h.time_decay, dt / 2);
-  }
+  if (options.time_column) time_factor = std::pow(1.0 - h.time_decay, std::abs(a[0] - b[0]) / 2);
   double shape, derivative;
   if (options.kernel == KernelKind::kMatern52) {
     const double r = std::sqrt(r2);
@@ -84,8 +80,6 @@ double KernelValue(const FitOptions& options, const Hyperparameters& h,
     derivative = shape;
   }
   if (shape_derivative) *shape_derivative = h.signal_variance * time_factor * derivative;
-  if (time_factor_out) *time_factor_out = time_factor;
-  if (abs_dt) *abs_dt = dt;
   return h.signal_variance * time_factor * shape;
 }
 
@@ -120,10 +114,15 @@ double LogMarginalLikelihood(const FitOptions& options, const Packing& packing,
                              const Eigen::VectorXd& theta, Eigen::VectorXd* gradient) {
   const Hyperparameters h = packing.Unpack(theta);
   const Eigen::Index n = x.rows();
-  Eigen::MatrixXd k(n, n);
+  // One pass over the pairs for K and, for the gradient, the factor that
+  // turns (x_p - x'_p)^2 / l_p^2 into d k / d log l_p.
+  Eigen::MatrixXd k(n, n), shape_derivative;
+  if (gradient) shape_derivative.resize(n, n);
   for (Eigen::Index i = 0; i < n; ++i) {
     for (Eigen::Index j = 0; j <= i; ++j) {
-      k(i, j) = k(j, i) = KernelValue(options, h, x.row(i), x.row(j));
+      double derivative = 0;
+      k(i, j) = k(j, i) = KernelValue(options, h, x.row(i), x.row(j), &derivative);
+      if (gradient) shape_derivative(i, j) = shape_derivative(j, i) = derivative;
     }
   }
   Eigen::LLT<Eigen::MatrixXd> llt;
@@ -134,24 +133,24 @@ double LogMarginalLikelihood(const FitOptions& options, const Packing& packing,
                      0.5 * static_cast<double>(n) * std::log(2 * std::numbers::pi);
   if (!gradient) return lml;
 
-  // d lml / d theta_p = 1/2 tr((alpha alpha^T - K^-1) dK/dtheta_p).
+  // d lml / d theta_p = 1/2 tr((alpha alpha^T - K^-1) dK/dtheta_p); both
+  // matrices are symmetric, so each off-diagonal pair counts twice.
   const Eigen::MatrixXd w = alpha * alpha.transpose() - llt.solve(Eigen::MatrixXd::Identity(n, n));
   gradient->setZero(packing.size());
   const int nl = packing.num_length_scales;
   const int offset = options.time_column ? 1 : 0;
+  const double decay_factor = packing.time ? -1.0 / (2 * (1.0 - h.time_decay)) : 0.0;
   for (Eigen::Index i = 0; i < n; ++i) {
-    for (Eigen::Index j = 0; j < n; ++j) {
-      double shape_derivative = 0, time_factor = 1, dt = 0;
-      const double kij =
-          KernelValue(options, h, x.row(i), x.row(j), &shape_derivative, &time_factor, &dt);
-      const double wij = w(i, j);
+    (*gradient)[nl] += w(i, i) * k(i, i);
+    for (Eigen::Index j = 0; j < i; ++j) {
+      const double wij = 2 * w(i, j);
       for (int p = 0; p < nl; ++p) {
         const double d = (x(i, p + offset) - x(j, p + offset)) / h.length_scales[p];
-        (*gradient)[p] += wij * shape_derivative * d * d;
+        (*gradient)[p] += wij * shape_derivative(i, j) * d * d;
       }
-      (*gradient)[nl] += wij * kij;
-      if (packing.time && dt > 0) {
-        (*gradient)[nl + 2] += wij * kij * (dt / 2) * (-1.0 / (1.0 - h.time_decay));
+      (*gradient)[nl] += wij * k(i, j);
+      if (packing.time) {
+        (*gradient)[nl + 2] += wij * k(i, j) * std::abs(x(i, 0) - x(j, 0)) * decay_factor;
       }
     }
   }
@@ -181,11 +180,12 @@ Eigen::VectorXd Maximize(const FitOptions& options, const Packing& packing,
       Eigen::VectorXd next_gradient;
       const double next_value = LogMarginalLikelihood(options, packing, x, z, next, &next_gradient);
       if (next_value > value) {
+        // Converged when a step gains next to nothing.
+        improved = next_value - value > kConvergedGain;
         theta = next;
         value = next_value;
         gradient = next_gradient;
         step *= 1.5;
-        improved = true;
         break;
       }
       step *= 0.5;
@@ -231,7 +231,13 @@ StatusOr<GaussianProcess> GaussianProcess::Fit(const Eigen::MatrixXd& x, const E
   // a "everything is noise" optimum at long scales and a wiggly one at
   // short scales; trying both keeps the fit from getting stuck in either.
   std::vector<Hyperparameters> starts;
-  for (double length_scale : {0.15, 0.5, 2.0}) {
+  // With a warm start (the previous fit on most of the same data) one fixed
+  // start is enough as a guard against a drifted local optimum.
+  const bool warm = options.warm_start.has_value() &&
+                    options.warm_start->length_scales.size() == packing.num_length_scales;
+  const std::vector<double> fixed =
+      warm ? std::vector<double>{0.5} : std::vector<double>{0.15, 0.5, 2.0};
+  for (double length_scale : fixed) {
     Hyperparameters h;
     h.length_scales = Eigen::VectorXd::Constant(packing.num_length_scales, length_scale);
     h.signal_variance = 1.0;
@@ -239,9 +245,7 @@ StatusOr<GaussianProcess> GaussianProcess::Fit(const Eigen::MatrixXd& x, const E
     h.time_decay = options.time_column ? 0.1 : 0.0;
     starts.push_back(std::move(h));
   }
-  if (options.warm_start && options.warm_start->length_scales.size() == packing.num_length_scales) {
-    starts.push_back(*options.warm_start);
-  }
+  if (warm) starts.push_back(*options.warm_start);
   double best_value = -INFINITY;
   Eigen::VectorXd best_theta = packing.Pack(starts.front());
   for (const Hyperparameters& start : starts) {
