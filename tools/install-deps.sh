@@ -14,6 +14,8 @@ PACKAGES=(
   # libraries (see docs/design.md for which module uses which)
   nlohmann-json3-dev libyaml-cpp-dev libcli11-dev libcpp-httplib-dev
   libsqlitecpp-dev libsqlite3-dev libspdlog-dev libfmt-dev
+  # Gaussian processes of BayesianOptimization and PB2 (src/algorithms only)
+  libeigen3-dev
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
   # Python client tests run on Debian's python

@@ -78,16 +78,22 @@ double BestPossibleQ(const ToyOptions& options) {
       Train(kThetaStart, 1.0, 1.0, options.generations * options.steps, options.lr));
 }
 
-sherpa::StatusOr<ToyRun> RunToyPbt(const ToyOptions& options) {
-  SHERPA_RETURN_IF_ERROR(ValidateOptions(options));
-  SHERPA_ASSIGN_OR_RETURN(sherpa::ParameterSpace space, HyperparameterSpace());
+namespace {
+
+sherpa::PopulationBasedTrainingOptions PbtOptions(const ToyOptions& options) {
   sherpa::PopulationBasedTrainingOptions pbt;
   pbt.population_size = options.population;
   pbt.num_generations = options.generations;
   pbt.parameter_range = {{"h0", {0.0, 1.0}}, {"h1", {0.0, 1.0}}};
   pbt.exploit = options.exploit;
-  SHERPA_ASSIGN_OR_RETURN(std::unique_ptr<sherpa::Algorithm> algorithm,
-                          sherpa::PopulationBasedTraining(space, pbt));
+  return pbt;
+}
+
+// Runs a PBT-style algorithm (PBT or PB2: same bookkeeping) on the toy.
+sherpa::StatusOr<ToyRun> RunPopulation(const ToyOptions& options,
+                                       std::unique_ptr<sherpa::Algorithm> algorithm,
+                                       const sherpa::ParameterSpace& space) {
+  const std::string who(algorithm->name());
   sherpa::Study study(space, std::move(algorithm), /*lower_is_better=*/false,
                       /*stopping_rule=*/nullptr, options.seed);
 
@@ -113,16 +119,36 @@ sherpa::StatusOr<ToyRun> RunToyPbt(const ToyOptions& options) {
     SHERPA_RETURN_IF_ERROR(study.add_observation(trial, generation, q, ThetaContext(theta)));
     SHERPA_RETURN_IF_ERROR(study.finalize(trial));
     if (generation < 1 || generation > options.generations) {
-      return sherpa::InternalError("PBT handed out generation " + std::to_string(generation) +
+      return sherpa::InternalError(who + " handed out generation " + std::to_string(generation) +
                                    " of " + std::to_string(options.generations));
     }
     double& best_of_generation = best[static_cast<size_t>(generation - 1)];
     best_of_generation = std::max(best_of_generation, q);
   }
   SHERPA_RETURN_IF_ERROR(study.iteration_status());
-  SHERPA_RETURN_IF_ERROR(CheckEveryGenerationRan(best, "PBT"));
+  SHERPA_RETURN_IF_ERROR(CheckEveryGenerationRan(best, who));
   RunningMax(best);
   return ToyRun{std::move(study), std::move(best)};
+}
+
+}  // namespace
+
+sherpa::StatusOr<ToyRun> RunToyPbt(const ToyOptions& options) {
+  SHERPA_RETURN_IF_ERROR(ValidateOptions(options));
+  SHERPA_ASSIGN_OR_RETURN(sherpa::ParameterSpace space, HyperparameterSpace());
+  SHERPA_ASSIGN_OR_RETURN(std::unique_ptr<sherpa::Algorithm> algorithm,
+                          sherpa::PopulationBasedTraining(space, PbtOptions(options)));
+  return RunPopulation(options, std::move(algorithm), space);
+}
+
+sherpa::StatusOr<ToyRun> RunToyPb2(const ToyOptions& options) {
+  SHERPA_RETURN_IF_ERROR(ValidateOptions(options));
+  SHERPA_ASSIGN_OR_RETURN(sherpa::ParameterSpace space, HyperparameterSpace());
+  sherpa::PB2Options pb2;
+  pb2.pbt = PbtOptions(options);
+  SHERPA_ASSIGN_OR_RETURN(std::unique_ptr<sherpa::Algorithm> algorithm,
+                          sherpa::PB2(space, std::move(pb2)));
+  return RunPopulation(options, std::move(algorithm), space);
 }
 
 sherpa::StatusOr<ToyRun> RunToyRandomSearch(const ToyOptions& options) {

@@ -29,6 +29,7 @@
 //   toy_pbt::ToyOptions options;                   // the paper's setup
 //   auto pbt = toy_pbt::RunToyPbt(options);
 //   auto random = toy_pbt::RunToyRandomSearch(options);
+//   auto pb2 = toy_pbt::RunToyPb2(options);
 //   double gain = pbt->best_q.back() - random->best_q.back();
 
 #ifndef SHERPA_EXAMPLES_TOY_PBT_TOY_PROBLEM_H_
@@ -80,6 +81,9 @@ struct ToyRun {
 // population too small for the exploit rule); INTERNAL if the study ends
 // early or hands out a load_from that was never saved.
 sherpa::StatusOr<ToyRun> RunToyPbt(const ToyOptions& options);
+// PB2 (Population Based Bandits) in PBT's place: the same bookkeeping, the
+// same exploit rule, h chosen by PB2's GP bandit within [0, 1]^2.
+sherpa::StatusOr<ToyRun> RunToyPb2(const ToyOptions& options);
 sherpa::StatusOr<ToyRun> RunToyRandomSearch(const ToyOptions& options);
 
 }  // namespace toy_pbt

@@ -3,9 +3,9 @@
 // -----------------------------------------------------------------------------
 //
 // An `Algorithm` decides what to run next: SHERPA's `get_suggestion`. The
-// built-in algorithms (random search, grid search, Population Based Training)
-// are created with the factories in "sherpa/algorithms.h"; implement this
-// interface to add one.
+// built-in algorithms (random search, grid search, Population Based Training,
+// PB2, Bayesian optimization) are created with the factories in
+// "sherpa/algorithms.h"; implement this interface to add one.
 //
 // Contract (checked for every built-in by algorithm_conformance_test.cc):
 //   * `suggest` answers a trial (parameters inside the space, plus any

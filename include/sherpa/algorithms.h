@@ -374,6 +374,76 @@ struct LocalSearchOptions {
 // A WAIT changes nothing and draws nothing from the generator.
 StatusOr<std::unique_ptr<Algorithm>> LocalSearch(const ParameterSpace& space,
                                                  LocalSearchOptions options);
+struct BayesianOptimizationOptions {
+  // DONE after this many suggestions. 0: never.
+  int64_t max_num_trials = 0;
+  // How many suggestions come before the model is used: the
+  // `initial_data_points` first, then random samples. nullopt: the number of
+  // parameters + 1 (SHERPA's 'infer'). All initial_data_points are tried even
+  // when there are more of them.
+  std::optional<int64_t> num_initial_data_points;
+  // Configurations to try first, in order; each gives a value inside its
+  // range to every parameter of the space and names nothing else.
+  std::vector<ParameterValues> initial_data_points;
+  // The GP is fitted on at most this many COMPLETED trials (the fit costs
+  // O(n^3)): the better half by objective and the most recent others.
+  int64_t max_training_points = 200;
+};
+
+// Bayesian optimization with a Gaussian process (SHERPA's GPyOpt algorithm,
+// without GPyOpt):
+//   * parameters are mapped to [0, 1]: Continuous and Discrete linearly, or
+//     linearly in log space on a log scale (Discrete values rounded back);
+//     Ordinal by index; Choice one-hot;
+//   * the model is a GP with an ARD Matern 5/2 kernel on the COMPLETED
+//     trials' objectives (each trial's last observation; FAILED and STOPPED
+//     trials are ignored), outputs standardized, kernel hyperparameters
+//     fitted by maximizing the log marginal likelihood;
+//   * the next trial maximizes expected improvement over random candidates
+//     plus a local refinement of the best of them;
+//   * trials still running are "constant liars" (Ginsbourger et al. 2010):
+//     the model is conditioned on each at the worse of its predicted mean and
+//     the worst objective seen, so a batch of parallel suggestions spreads out
+//     instead of piling onto one point;
+//   * until `num_initial_data_points` suggestions were made and two trials
+//     completed, suggestions are the initial points, then random samples.
+// Never answers WAIT. All randomness comes from the study's generator.
+StatusOr<std::unique_ptr<Algorithm>> BayesianOptimization(const ParameterSpace& space,
+                                                          BayesianOptimizationOptions options);
+
+struct PB2Options {
+  // Everything PBT does, PB2 does the same way: population, generations,
+  // exploit rule, barrier, bookkeeping keys, and the perturbation of Choice
+  // and Ordinal parameters. `pbt.parameter_range` gives the bandit's bounds
+  // [lo, hi] for Continuous and Discrete parameters (Ray Tune's
+  // hyperparam_bounds; default: the parameter's own range).
+  // `pbt.resample_probability` must be 0: the bandit replaces resampling.
+  PopulationBasedTrainingOptions pbt;
+  // The GP is fitted on at most this many of the most recent data points
+  // (one per COMPLETED member with a COMPLETED parent; O(n^3) per fit).
+  int64_t max_data_points = 250;
+};
+
+// Population Based Bandits (Parker-Holder, Nguyen and Roberts, NeurIPS 2020):
+// PopulationBasedTraining with a model-based explore step. Every member that
+// PBT would perturb gets its Continuous and Discrete values from a GP bandit:
+//   * data: for each COMPLETED member of generation g >= 2 whose parent
+//     COMPLETED, the point (g, its hyperparameters scaled to [0, 1] within
+//     the bounds, linearly or in log space on a log scale) and the change of
+//     the objective from the parent's last observation to the member's own
+//     (sign flipped when lower is better, so larger is better);
+//   * model: a GP with the time-varying squared-exponential kernel of
+//     TV-GP-UCB, k = k_SE(x, x') (1 - eps)^(|g - g'| / 2), fitted by maximum
+//     likelihood, eps included;
+//   * choice: the point maximizing UCB = mean + sqrt(beta) sd at the new
+//     generation within the bounds, with beta = 0.2 + max(0, log(0.4 n)) for
+//     n data points (the schedule of Ray Tune's PB2); members chosen earlier in the
+//     same generation are added as pending points (GP-BUCB): they shrink the
+//     variance, not the mean, so one generation's choices spread out;
+//   * Discrete values are rounded; without data (generation 2) or for Choice
+//     and Ordinal parameters, PBT's perturbation is used.
+// algorithm name: "PB2".
+StatusOr<std::unique_ptr<Algorithm>> PB2(const ParameterSpace& space, PB2Options options);
 
 }  // namespace sherpa
 

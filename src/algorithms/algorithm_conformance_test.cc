@@ -256,7 +256,8 @@ std::vector<AlgorithmCase> Cases() {
          SHERPA_ASSIGN_OR_RETURN(algorithms.emplace_back(), RandomSearch(10));
          return Chain(std::move(algorithms));
        },
-       kPbtKeys, true, true, /*keys_on_some_trials_only=*/true},
+       kPbtKeys, true, true,
+       /*keys_on_some_trials_only=*/true},
       {"AsyncPbtTruncation", "PopulationBasedTraining",
        [](const ParameterSpace& space) {
          return PopulationBasedTraining(space, AsyncPbtOptions(6, 4, PbtSelection::kTruncation));
@@ -315,6 +316,23 @@ std::vector<AlgorithmCase> Cases() {
        {},
        true,
        false},
+      {"BayesianOptimization",
+       "BayesianOptimization",
+       [](const ParameterSpace& space) {
+         BayesianOptimizationOptions options;
+         options.max_num_trials = 30;
+         return BayesianOptimization(space, options);
+       },
+       {},
+       true,
+       false},
+      {"PB2", "PB2",
+       [](const ParameterSpace& space) {
+         PB2Options options;
+         options.pbt = PbtOptions(6, 4, PbtExploit::kTopThird);
+         return PB2(space, options);
+       },
+       kPbtKeys, true, true},
   };
 }
 

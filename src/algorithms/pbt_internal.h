@@ -4,6 +4,7 @@
 #ifndef SHERPA_ALGORITHMS_PBT_INTERNAL_H_
 #define SHERPA_ALGORITHMS_PBT_INTERNAL_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -13,6 +14,8 @@
 #include "sherpa/algorithms.h"
 #include "sherpa/parameter.h"
 #include "sherpa/results.h"
+#include "sherpa/status.h"
+#include "sherpa/trial.h"
 
 namespace sherpa::pbt_internal {
 
@@ -51,6 +54,46 @@ class Explorer {
   double resample_probability_;
   std::vector<PerturbRule> rules_;
 };
+
+// A COMPLETED member of a ranked generation and the objective of its last
+// observation.
+struct RankedMember {
+  double objective;
+  TrialId id;
+};
+
+// A variant's own explore step on top of generational PBT (PB2's bandit):
+// everything else, generations, the barrier, ranking, exploit and the
+// bookkeeping keys, stays PBT's. Called only while PBT hands out a trial
+// (never on a WAIT), in hand-out order, so a hook is as deterministic as PBT.
+class ExploreHook {
+ public:
+  virtual ~ExploreHook() = default;
+  // The algorithm's name (Algorithm::name() and error messages).
+  virtual std::string_view algorithm_name() const = 0;
+  // Generation `generation` (1-based) has ended and was ranked: `ranked`
+  // holds its COMPLETED members, best first; `results` holds every trial.
+  // Called once per generation, before its first child is made.
+  virtual void OnGenerationRanked(int64_t generation, const std::vector<RankedMember>& ranked,
+                                  const Results& results) = 0;
+  // A child of generation `generation` (>= 2) that PBT explores: `values`
+  // holds the parent's values of the study's parameters after the Explorer's
+  // perturbation; the hook may overwrite any of them with values inside the
+  // parameter's parameter_range (or own range).
+  virtual Status Explore(int64_t generation, ParameterValues& values, Rng& rng) = 0;
+};
+
+// The checks of PopulationBasedTraining(), with messages that start with
+// `algorithm_name`.
+Status ValidatePbtOptions(const ParameterSpace& space,
+                          const PopulationBasedTrainingOptions& options,
+                          std::string_view algorithm_name);
+
+// Generational PopulationBasedTraining with `hook` (may be null: plain PBT).
+// REQUIRES: ValidatePbtOptions(space, options, ...).ok().
+std::unique_ptr<Algorithm> MakePopulationBasedTraining(const ParameterSpace& space,
+                                                       PopulationBasedTrainingOptions options,
+                                                       std::unique_ptr<ExploreHook> hook);
 
 // A key PBT itself wrote into a trial it handed out.
 const std::string& BookkeepingString(const TrialRecord& trial, std::string_view key);

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <unordered_map>
@@ -119,10 +120,13 @@ using pbt_internal::BookkeepingString;
 
 class PbtAlgorithm final : public Algorithm {
  public:
-  PbtAlgorithm(const ParameterSpace& space, PopulationBasedTrainingOptions options)
-      : options_(std::move(options)), explorer_(space, options_) {}
+  PbtAlgorithm(const ParameterSpace& space, PopulationBasedTrainingOptions options,
+               std::unique_ptr<pbt_internal::ExploreHook> hook)
+      : options_(std::move(options)), explorer_(space, options_), hook_(std::move(hook)) {}
 
-  std::string_view name() const override { return "PopulationBasedTraining"; }
+  std::string_view name() const override {
+    return hook_ ? hook_->algorithm_name() : "PopulationBasedTraining";
+  }
 
   StatusOr<Suggestion> suggest(const SuggestContext& context) override {
     const auto population = static_cast<size_t>(options_.population_size);
@@ -150,7 +154,11 @@ class PbtAlgorithm final : public Algorithm {
       trial.parameters = explorer_.TunedValuesOf(parent.trial().parameters);
       const bool continues_unchanged =
           options_.exploit == PbtExploit::kTruncation && position < survivors_;
-      if (!continues_unchanged) explorer_.Explore(trial.parameters, context.rng);
+      if (!continues_unchanged) {
+        explorer_.Explore(trial.parameters, context.rng);
+        if (hook_)
+          SHERPA_RETURN_IF_ERROR(hook_->Explore(generation, trial.parameters, context.rng));
+      }
       const std::string parent_save_to = BookkeepingString(parent, kSaveToKey);
       trial.parameters[std::string(kLoadFromKey)] = parent_save_to;
       trial.parameters[std::string(kLineageKey)] =
@@ -203,7 +211,7 @@ class PbtAlgorithm final : public Algorithm {
     }
     if (ranked_.empty()) {
       std::ostringstream os;
-      os << "PopulationBasedTraining: no member of generation " << generations_.size()
+      os << name() << ": no member of generation " << generations_.size()
          << " completed with a result (" << failed << " failed or never reported, " << stopped
          << " stopped), so there is no parent for generation " << generations_.size() + 1
          << "; see the trials' output for the cause";
@@ -223,6 +231,8 @@ class PbtAlgorithm final : public Algorithm {
       top_ = std::max<size_t>(1, n / 5);
       survivors_ = (4 * n + 4) / 5;  // ceil(0.8 n) in integers
     }
+    if (hook_)
+      hook_->OnGenerationRanked(static_cast<int64_t>(generations_.size()), ranked_, results);
     return OkStatus();
   }
 
@@ -231,13 +241,11 @@ class PbtAlgorithm final : public Algorithm {
     return ranked_[std::uniform_int_distribution<size_t>(0, top_ - 1)(rng)].id;
   }
 
-  struct Ranked {
-    double objective;
-    TrialId id;
-  };
+  using Ranked = pbt_internal::RankedMember;
 
   PopulationBasedTrainingOptions options_;
   pbt_internal::Explorer explorer_;
+  std::unique_ptr<pbt_internal::ExploreHook> hook_;  // null: PBT's explore step only
   std::vector<Generation> generations_;
   std::unordered_map<TrialId, size_t> generation_of_;  // trial id -> index into generations_
   std::vector<Ranked> ranked_;                         // the previous generation, best first
@@ -245,8 +253,8 @@ class PbtAlgorithm final : public Algorithm {
   size_t survivors_ = 0;                               // truncation: ranks continuing unchanged
 };
 
-Status ValidateRange(const Parameter& p, const std::vector<Value>& range) {
-  const std::string where = "PopulationBasedTraining: parameter_range['" + p.name() + "']";
+Status ValidateRange(const Parameter& p, const std::vector<Value>& range, std::string_view name) {
+  const std::string where = std::string(name) + "parameter_range['" + p.name() + "']";
   if (p.is_numeric_range()) {
     if (range.size() != 2 || !range[0].is_number() || !range[1].is_number()) {
       return InvalidArgumentError(where + " must be two numbers [lo, hi] for a " +
@@ -281,9 +289,12 @@ Status ValidateRange(const Parameter& p, const std::vector<Value>& range) {
 
 }  // namespace
 
-StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
-    const ParameterSpace& space, PopulationBasedTrainingOptions options) {
-  const std::string name = "PopulationBasedTraining: ";
+namespace pbt_internal {
+
+Status ValidatePbtOptions(const ParameterSpace& space,
+                          const PopulationBasedTrainingOptions& options,
+                          std::string_view algorithm_name) {
+  const std::string name = std::string(algorithm_name) + ": ";
   const bool asynchronous = options.mode == PbtMode::kAsynchronous;
   const bool top_third = options.exploit == PbtExploit::kTopThird;
   const int64_t minimum = top_third ? 3 : 5;
@@ -334,10 +345,27 @@ StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
       return InvalidArgumentError(name + "parameter_range names '" + param_name +
                                   "', which is not a parameter of the study");
     }
-    SHERPA_RETURN_IF_ERROR(ValidateRange(*p, range));
+    SHERPA_RETURN_IF_ERROR(ValidateRange(*p, range, name));
   }
-  if (asynchronous) return pbt_internal::MakeAsynchronousPbt(space, std::move(options));
-  return std::unique_ptr<Algorithm>(std::make_unique<PbtAlgorithm>(space, std::move(options)));
+  return OkStatus();
+}
+
+std::unique_ptr<Algorithm> MakePopulationBasedTraining(const ParameterSpace& space,
+                                                       PopulationBasedTrainingOptions options,
+                                                       std::unique_ptr<ExploreHook> hook) {
+  return std::make_unique<PbtAlgorithm>(space, std::move(options), std::move(hook));
+}
+
+}  // namespace pbt_internal
+
+StatusOr<std::unique_ptr<Algorithm>> PopulationBasedTraining(
+    const ParameterSpace& space, PopulationBasedTrainingOptions options) {
+  SHERPA_RETURN_IF_ERROR(
+      pbt_internal::ValidatePbtOptions(space, options, "PopulationBasedTraining"));
+  if (options.mode == PbtMode::kAsynchronous) {
+    return pbt_internal::MakeAsynchronousPbt(space, std::move(options));
+  }
+  return pbt_internal::MakePopulationBasedTraining(space, std::move(options), nullptr);
 }
 
 }  // namespace sherpa

@@ -100,6 +100,134 @@ Status UnknownName(const std::string& path, const std::string& name,
   return InvalidArgumentError(message);
 }
 
+// A list of values written for a Continuous parameter as integers means
+// numbers ([0, 1] is [0.0, 1.0]).
+void NumbersForContinuous(const ParameterSpace& space, const std::string& param,
+                          std::vector<Value>& values) {
+  if (const Parameter* p = space.Find(param); p && p->type() == ParameterType::kContinuous) {
+    for (Value& value : values) {
+      if (value.is_int()) value = Value(value.as_number());
+    }
+  }
+}
+
+// The arguments PopulationBasedTraining and PB2 share. `range_key` is where
+// the ranges were written (parameter_range, or PB2's hyperparam_bounds).
+Status ReadPbtArgs(const Json& args, const std::string& path, const std::string& range_key,
+                   const ParameterSpace& space, PopulationBasedTrainingOptions& o) {
+  auto arg = [&](std::string_view key) -> const Json* {
+    auto it = args.find(std::string(key));
+    return it == args.end() ? nullptr : &*it;
+  };
+  if (const Json* v = arg("population_size")) {
+    SHERPA_ASSIGN_OR_RETURN(o.population_size, ReadInt(*v, path + ".population_size", 1));
+  }
+  if (const Json* v = arg("num_generations"); v && !v->is_null()) {
+    SHERPA_ASSIGN_OR_RETURN(o.num_generations, ReadInt(*v, path + ".num_generations", 0));
+  }
+  if (const Json* v = arg(range_key)) {
+    const std::string range_path = path + "." + range_key;
+    if (!v->is_object()) return Expected(range_path, "a mapping from parameter name to range", *v);
+    for (const auto& [param, range] : v->items()) {
+      const std::string item_path = KeyPath(range_path, param);
+      if (!range.is_array()) return Expected(item_path, "a list", range);
+      std::vector<Value> values;
+      for (size_t i = 0; i < range.size(); ++i) {
+        SHERPA_ASSIGN_OR_RETURN(Value value,
+                                ReadValue(range[i], item_path + "[" + std::to_string(i) + "]"));
+        values.push_back(std::move(value));
+      }
+      NumbersForContinuous(space, param, values);
+      o.parameter_range[param] = std::move(values);
+    }
+  }
+  if (const Json* v = arg("exploit")) {
+    SHERPA_ASSIGN_OR_RETURN(std::string exploit, ReadString(*v, path + ".exploit"));
+    if (exploit == "top_third") {
+      o.exploit = PbtExploit::kTopThird;
+    } else if (exploit == "truncation") {
+      o.exploit = PbtExploit::kTruncation;
+    } else {
+      return InvalidArgumentError(path + ".exploit: expected top_third or truncation, got '" +
+                                  exploit + "'");
+    }
+  }
+  if (const Json* v = arg("perturbation_factors")) {
+    SHERPA_ASSIGN_OR_RETURN(o.perturbation_factors,
+                            ReadNumbers(*v, path + ".perturbation_factors"));
+  }
+  if (const Json* v = arg("resample_probability")) {
+    SHERPA_ASSIGN_OR_RETURN(o.resample_probability, ReadNumber(*v, path + ".resample_probability"));
+  }
+  return OkStatus();
+}
+
+// BayesianOptimization's arguments, also under SHERPA's name GPyOpt.
+Status ReadBayesianOptimizationArgs(const Json& args, const std::string& path,
+                                    const ParameterSpace& space, BayesianOptimizationOptions& o) {
+  auto arg = [&](std::string_view key) -> const Json* {
+    auto it = args.find(std::string(key));
+    return it == args.end() ? nullptr : &*it;
+  };
+  if (const Json* v = arg("max_num_trials"); v && !v->is_null()) {
+    SHERPA_ASSIGN_OR_RETURN(o.max_num_trials, ReadInt(*v, path + ".max_num_trials", 1));
+  }
+  if (const Json* v = arg("num_initial_data_points");
+      v && !(v->is_string() && v->get<std::string>() == "infer")) {
+    if (!v->is_number_integer()) {
+      return Expected(path + ".num_initial_data_points", "an integer >= 1 or 'infer'", *v);
+    }
+    SHERPA_ASSIGN_OR_RETURN(o.num_initial_data_points,
+                            ReadInt(*v, path + ".num_initial_data_points", 1));
+  }
+  if (const Json* v = arg("initial_data_points")) {
+    const std::string list_path = path + ".initial_data_points";
+    if (!v->is_array())
+      return Expected(list_path, "a list of mappings from parameter to value", *v);
+    for (size_t i = 0; i < v->size(); ++i) {
+      const Json& point = (*v)[i];
+      const std::string point_path = list_path + "[" + std::to_string(i) + "]";
+      if (!point.is_object())
+        return Expected(point_path, "a mapping from parameter to value", point);
+      ParameterValues values;
+      for (const auto& [param, value] : point.items()) {
+        std::vector<Value> one;
+        SHERPA_ASSIGN_OR_RETURN(Value read, ReadValue(value, KeyPath(point_path, param)));
+        one.push_back(std::move(read));
+        NumbersForContinuous(space, param, one);
+        values[param] = std::move(one[0]);
+      }
+      o.initial_data_points.push_back(std::move(values));
+    }
+  }
+  if (const Json* v = arg("max_training_points")) {
+    SHERPA_ASSIGN_OR_RETURN(o.max_training_points, ReadInt(*v, path + ".max_training_points", 1));
+  }
+  if (const Json* v = arg("max_concurrent")) {
+    // Read only to check it; Build() uses it (see there).
+    SHERPA_RETURN_IF_ERROR(ReadInt(*v, path + ".max_concurrent", 1).status());
+  }
+  // GPyOpt's model and acquisition: only SHERPA's defaults are what runs here.
+  const std::pair<std::string_view, std::string_view> kOnly[] = {{"model_type", "GP"},
+                                                                 {"acquisition_type", "EI"}};
+  for (const auto& [key, supported] : kOnly) {
+    if (const Json* v = arg(key)) {
+      SHERPA_ASSIGN_OR_RETURN(std::string value, ReadString(*v, path + "." + std::string(key)));
+      if (value != supported) {
+        return InvalidArgumentError(path + "." + std::string(key) + ": only '" +
+                                    std::string(supported) +
+                                    "' is supported (a Gaussian process with expected "
+                                    "improvement), got '" +
+                                    value + "'");
+      }
+    }
+  }
+  if (const Json* v = arg("verbosity")) {
+    SHERPA_RETURN_IF_ERROR(ReadBool(*v, path + ".verbosity").status());
+  }
+  return OkStatus();
+}
+
 // `path` names `node` in messages: "algorithm", or a nested algorithm of
 // Repeat or Chain such as "algorithm.algorithms[1]".
 StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const ParameterSpace& space,
@@ -179,53 +307,7 @@ StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const Para
                                     selection + "'");
       }
     }
-    if (const Json* v = arg("population_size")) {
-      SHERPA_ASSIGN_OR_RETURN(o.population_size, ReadInt(*v, path + ".population_size", 1));
-    }
-    if (const Json* v = arg("num_generations"); v && !v->is_null()) {
-      SHERPA_ASSIGN_OR_RETURN(o.num_generations, ReadInt(*v, path + ".num_generations", 0));
-    }
-    if (const Json* v = arg("parameter_range")) {
-      const std::string range_path = path + ".parameter_range";
-      if (!v->is_object())
-        return Expected(range_path, "a mapping from parameter name to range", *v);
-      for (const auto& [param, range] : v->items()) {
-        const std::string item_path = KeyPath(range_path, param);
-        if (!range.is_array()) return Expected(item_path, "a list", range);
-        std::vector<Value> values;
-        for (size_t i = 0; i < range.size(); ++i) {
-          SHERPA_ASSIGN_OR_RETURN(Value value,
-                                  ReadValue(range[i], item_path + "[" + std::to_string(i) + "]"));
-          values.push_back(std::move(value));
-        }
-        // A [lo, hi] written with integers for a continuous parameter means numbers.
-        if (const Parameter* p = space.Find(param); p && p->type() == ParameterType::kContinuous) {
-          for (Value& value : values) {
-            if (value.is_int()) value = Value(value.as_number());
-          }
-        }
-        o.parameter_range[param] = std::move(values);
-      }
-    }
-    if (const Json* v = arg("exploit")) {
-      SHERPA_ASSIGN_OR_RETURN(std::string exploit, ReadString(*v, path + ".exploit"));
-      if (exploit == "top_third") {
-        o.exploit = PbtExploit::kTopThird;
-      } else if (exploit == "truncation") {
-        o.exploit = PbtExploit::kTruncation;
-      } else {
-        return InvalidArgumentError(path + ".exploit: expected top_third or truncation, got '" +
-                                    exploit + "'");
-      }
-    }
-    if (const Json* v = arg("perturbation_factors")) {
-      SHERPA_ASSIGN_OR_RETURN(o.perturbation_factors,
-                              ReadNumbers(*v, path + ".perturbation_factors"));
-    }
-    if (const Json* v = arg("resample_probability")) {
-      SHERPA_ASSIGN_OR_RETURN(o.resample_probability,
-                              ReadNumber(*v, path + ".resample_probability"));
-    }
+    SHERPA_RETURN_IF_ERROR(ReadPbtArgs(args, path, "parameter_range", space, o));
     built = PopulationBasedTraining(space, std::move(o));
   } else if (name == "Genetic") {
     static constexpr std::array<std::string_view, 3> kKeys = {"name", "mutation_rate",
@@ -388,17 +470,53 @@ StatusOr<std::unique_ptr<Algorithm>> BuildAlgorithm(const Json& node, const Para
       SHERPA_ASSIGN_OR_RETURN(o.repeat_trials, ReadInt(*v, path + ".repeat_trials", 1));
     }
     built = LocalSearch(space, std::move(o));
+  } else if (name == "PB2") {
+    static constexpr std::array<std::string_view, 9> kKeys = {
+        "name",           "population_size",      "num_generations",      "hyperparam_bounds",
+        "exploit",        "perturbation_factors", "resample_probability", "parameter_range",
+        "max_data_points"};
+    SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
+    if (arg("hyperparam_bounds") && arg("parameter_range")) {
+      return InvalidArgumentError(path +
+                                  ".hyperparam_bounds: give hyperparam_bounds or parameter_range "
+                                  "(the same thing under PBT's name), not both");
+    }
+    PB2Options o;
+    SHERPA_RETURN_IF_ERROR(
+        ReadPbtArgs(args, path, arg("parameter_range") ? "parameter_range" : "hyperparam_bounds",
+                    space, o.pbt));
+    if (const Json* v = arg("max_data_points")) {
+      SHERPA_ASSIGN_OR_RETURN(o.max_data_points, ReadInt(*v, path + ".max_data_points", 1));
+    }
+    built = PB2(space, std::move(o));
+  } else if (name == "BayesianOptimization" || name == "GPyOpt") {
+    static constexpr std::array<std::string_view, 9> kKeys = {"name",
+                                                              "max_num_trials",
+                                                              "num_initial_data_points",
+                                                              "initial_data_points",
+                                                              "max_training_points",
+                                                              "max_concurrent",
+                                                              "model_type",
+                                                              "acquisition_type",
+                                                              "verbosity"};
+    SHERPA_RETURN_IF_ERROR(CheckKeys(args, path, kKeys));
+    BayesianOptimizationOptions o;
+    SHERPA_RETURN_IF_ERROR(ReadBayesianOptimizationArgs(args, path, space, o));
+    built = BayesianOptimization(space, std::move(o));
   } else {
-    static constexpr std::array<std::string_view, 10> kKnown = {"RandomSearch",
+    static constexpr std::array<std::string_view, 13> kKnown = {"RandomSearch",
                                                                 "GridSearch",
                                                                 "PopulationBasedTraining",
-                                                                "PopulationBasedTrainingReplay",
+                                                                "PB2",
+                                                                "BayesianOptimization",
+                                                                "GPyOpt",
+                                                                "SuccessiveHalving",
+                                                                "LocalSearch",
                                                                 "Genetic",
                                                                 "Iterate",
                                                                 "Repeat",
                                                                 "Chain",
-                                                                "LocalSearch",
-                                                                "SuccessiveHalving"};
+                                                                "PopulationBasedTrainingReplay"};
     return UnknownName(path + ".name", name, kKnown);
   }
   if (!built.ok()) return built.status().WithContext(path);
@@ -558,6 +676,15 @@ StatusOr<OptimizeOptions> Build(const Json& tree) {
   if (auto v = tree.find("max_concurrent"); v != tree.end()) {
     SHERPA_ASSIGN_OR_RETURN(int64_t n, ReadInt(*v, "max_concurrent", 1));
     o.max_concurrent = static_cast<size_t>(n);
+  } else if (auto algorithm = tree.find("algorithm");
+             algorithm != tree.end() && algorithm->is_object()) {
+    // SHERPA's GPyOpt took max_concurrent as an argument (its batch size).
+    // Here the model sees whatever trials are running, so the argument only
+    // sets how many run at once, unless the study sets that itself.
+    if (auto n = algorithm->find("max_concurrent"); n != algorithm->end()) {
+      SHERPA_ASSIGN_OR_RETURN(int64_t concurrent, ReadInt(*n, "algorithm.max_concurrent", 1));
+      o.max_concurrent = static_cast<size_t>(concurrent);
+    }
   }
   if (auto v = tree.find("output_dir"); v != tree.end() && !v->is_null()) {
     SHERPA_ASSIGN_OR_RETURN(o.output_dir, ReadString(*v, "output_dir"));

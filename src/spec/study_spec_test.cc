@@ -288,6 +288,96 @@ command: ./t
               HasSubstr("algorithm.perturbation_factors[1]: expected a number, got string 'x'"));
 }
 
+TEST(StudySpecTest, ModelBasedAlgorithms) {
+  const char* base = R"(parameters:
+  - {name: lr, type: continuous, range: [1.0e-4, 0.1], scale: log}
+  - {name: units, type: discrete, range: [8, 64]}
+  - {name: act, type: choice, range: [relu, tanh]}
+lower_is_better: true
+command: ./t
+)";
+  StatusOr<OptimizeOptions> bo = LoadStudySpec(std::string(base) + R"(algorithm:
+  name: BayesianOptimization
+  max_num_trials: 20
+  num_initial_data_points: 3
+  initial_data_points: [{lr: 0.01, units: 16, act: relu}]
+)",
+                                               "s.yaml");
+  ASSERT_TRUE(bo.ok()) << bo.status();
+  EXPECT_EQ(bo->algorithm->name(), "BayesianOptimization");
+  EXPECT_EQ(bo->max_concurrent, 1u);
+
+  // SHERPA's name and arguments; its max_concurrent sets the study's unless
+  // the study sets it.
+  StatusOr<OptimizeOptions> gpyopt = LoadStudySpec(std::string(base) + R"(algorithm:
+  name: GPyOpt
+  model_type: GP
+  acquisition_type: EI
+  num_initial_data_points: infer
+  max_concurrent: 4
+  max_num_trials: null
+)",
+                                                   "s.yaml");
+  ASSERT_TRUE(gpyopt.ok()) << gpyopt.status();
+  EXPECT_EQ(gpyopt->algorithm->name(), "BayesianOptimization");
+  EXPECT_EQ(gpyopt->max_concurrent, 4u);
+  StatusOr<OptimizeOptions> both = LoadStudySpec(
+      std::string(base) + "algorithm: {name: GPyOpt, max_concurrent: 4}\nmax_concurrent: 2\n",
+      "s.yaml");
+  ASSERT_TRUE(both.ok()) << both.status();
+  EXPECT_EQ(both->max_concurrent, 2u);
+
+  StatusOr<OptimizeOptions> pb2 = LoadStudySpec(std::string(base) + R"(algorithm:
+  name: PB2
+  population_size: 4
+  num_generations: 10
+  hyperparam_bounds: {lr: [1.0e-5, 1], units: [4, 128]}
+  max_data_points: 100
+)",
+                                                "s.yaml");
+  ASSERT_TRUE(pb2.ok()) << pb2.status();
+  EXPECT_EQ(pb2->algorithm->name(), "PB2");
+  StatusOr<OptimizeOptions> pb2_pbt_names = LoadStudySpec(
+      std::string(base) +
+          "algorithm: {name: PB2, population_size: 5, exploit: truncation, parameter_range: "
+          "{lr: [1.0e-5, 1]}}\n",
+      "s.yaml");
+  ASSERT_TRUE(pb2_pbt_names.ok()) << pb2_pbt_names.status();
+}
+
+TEST(StudySpecTest, ModelBasedAlgorithmMistakesNameTheField) {
+  const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
+lower_is_better: true
+command: ./t
+)";
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: GPyOpt, model_type: GP_MCMC}\n"),
+              HasSubstr("algorithm.model_type: only 'GP' is supported"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: GPyOpt, acquisition_type: LCB}\n"),
+              HasSubstr("algorithm.acquisition_type: only 'EI' is supported"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: GPyOpt, num_initial_data_points: some}\n"),
+              HasSubstr("algorithm.num_initial_data_points: expected an integer >= 1 or 'infer', "
+                        "got string 'some'"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: GPyOpt, max_concurrent: 0}\n"),
+              HasSubstr("algorithm.max_concurrent: expected an integer >= 1"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: BayesianOptimization, initial_data_points: [{x: "
+                             "2}]}\n"),
+              HasSubstr("initial_data_points[0]['x'] = 2.0 is not a continuous value"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: BayesianOptimization, initial_data_points: x}\n"),
+              HasSubstr("algorithm.initial_data_points: expected a list of mappings"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: BayesianOptimization, acquisiton_type: EI}\n"),
+              HasSubstr("did you mean 'acquisition_type'?"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PB2, population_size: 2}\n"),
+              HasSubstr("PB2: population_size must be at least 3"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PB2, hyperparam_bounds: {x: [0, 1]}, "
+                             "parameter_range: {x: [0, 1]}}\n"),
+              HasSubstr("algorithm.hyperparam_bounds: give hyperparam_bounds or parameter_range"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PB2, hyperparam_bounds: {x: 1}}\n"),
+              HasSubstr("algorithm.hyperparam_bounds.x: expected a list"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PB2, resample_probability: 0.2}\n"),
+              HasSubstr("PB2: resample_probability must be 0"));
+  EXPECT_THAT(ErrorOf(base + "algorithm: PB\n"), HasSubstr("did you mean 'PB2'?"));
+}
+
 TEST(StudySpecTest, ClusterSchedulers) {
   const std::string base = R"(parameters: [{name: x, type: continuous, range: [0, 1]}]
 algorithm: RandomSearch
