@@ -60,7 +60,10 @@ class Client {
   StatusOr<Trial> get_trial();
 
   // Reports the objective after `iteration`; returns once the report is
-  // durable, with whether the study wants the trial to stop.
+  // durable, with whether the study wants the trial to stop. Each report
+  // carries an Idempotency-Key of its own; when the connection breaks
+  // before the answer arrives, the report is resent with the same key, so
+  // the runner records it exactly once.
   StatusOr<bool> send_metrics(const Trial& trial, int64_t iteration, double objective,
                               const Context& context = {});
 

@@ -15,6 +15,7 @@ script runs unchanged::
                             objective=accuracy, context={'loss': loss})
 """
 
+import binascii
 import json
 import math
 import operator
@@ -151,8 +152,11 @@ class Client(object):
             self.observations.append(dict(body, trial_id=trial_id))
             return False
         path = _TRIALS + str(trial_id) + '/observations'
+        # Random, so that keys differ between processes of one trial.
+        key = binascii.hexlify(os.urandom(12)).decode('ascii')
         try:
-            answer = self._call('POST', path, body, trial_id)
+            answer = self._call('POST', path, body, trial_id,
+                                idempotency_key=key)
         except _AlreadyReportedOnRetry:
             # The first attempt reached the runner but its answer was lost;
             # the observation is stored, only the stop flag is missing.
@@ -313,12 +317,15 @@ class Client(object):
             self._conn_pid = os.getpid()
         return self._conn
 
-    def _call(self, method, path, body, trial_id):
+    def _call(self, method, path, body, trial_id, idempotency_key=None):
         """Sends one request; returns the decoded JSON answer of a 2xx.
 
         Retries with exponential backoff for ``retry_seconds`` while the
         runner cannot be reached or answers 503; raises SherpaError for any
-        other error answer.
+        other error answer. Every attempt carries the same
+        ``idempotency_key`` (if given), so the runner records a report
+        whose answer was lost only once, and answers the resend like the
+        first copy.
         """
         import http.client  # deferred: `import sherpa` must stay instant
 
@@ -329,6 +336,9 @@ class Client(object):
                                  separators=(',', ':')).encode('utf-8')
             headers = dict(headers)
             headers['Content-Type'] = 'application/json'
+        if idempotency_key is not None:
+            headers = dict(headers)
+            headers['Idempotency-Key'] = idempotency_key
         deadline = None
         backoff = _FIRST_BACKOFF
         # True once a failed attempt may have reached the runner; a POST

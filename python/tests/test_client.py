@@ -45,6 +45,11 @@ class FakeRunner(object):
         self.drop_next_answer = False  # close without answering, once
         self.close_after_answer = False  # like an idle timeout, each time
         self.unavailable = 0  # answer this many requests with 503
+        # Like the runner: a report resent with a key already seen is not
+        # stored again and gets the first copy's answer. False plays a
+        # runner that no longer holds the key.
+        self.honor_keys = True
+        self.keys = {}  # (trial id, Idempotency-Key) -> the stop answered
         self.lock = threading.Lock()
         runner = self
 
@@ -138,6 +143,10 @@ class FakeRunner(object):
             return self.error(handler, 409, 'FAILED_PRECONDITION',
                               'trial {} has ended'.format(trial_id))
         if (method, action) == ('POST', '/observations'):
+            key = handler.headers.get('Idempotency-Key')
+            if self.honor_keys and (trial_id, key) in self.keys:
+                return self.reply(handler, 200,
+                                  {'stop': self.keys[(trial_id, key)]})
             seen = self.observations.setdefault(trial_id, {})
             if body['iteration'] in seen:
                 return self.error(
@@ -145,6 +154,8 @@ class FakeRunner(object):
                     'trial {} already reported iteration {}'.format(
                         trial_id, body['iteration']))
             seen[body['iteration']] = body
+            if key is not None:
+                self.keys[(trial_id, key)] = trial_id in self.stop_ids
             if self.drop_next_answer:
                 # Stored, but the answer is lost: the client must not
                 # report a spurious "already exists" when it retries.
@@ -503,7 +514,28 @@ class SendMetricsTest(ClientTestBase):
             self.runner.unavailable = 1000
             self.client(retry_seconds=0.3).get_trial()
 
+    def test_lost_answer_is_resent_with_the_same_key(self):
+        self.runner.drop_next_answer = True
+        self.runner.stop_ids.add(7)
+        stop = self.sherpa_client.send_metrics(self.trial, 1, 0.5)
+        self.assertIs(stop, True)  # the first copy's answer
+        self.assertEqual(list(self.runner.observations[7]), [1])
+        posts = [r for r in self.runner.requests if r[0] == 'POST']
+        self.assertEqual(len(posts), 2)
+        first, resent = [r[2].get('Idempotency-Key') for r in posts]
+        self.assertTrue(first)
+        self.assertEqual(first, resent)
+        self.assertFalse([r for r in self.runner.requests
+                          if r[1].endswith('/stop')])  # no second question
+        self.sherpa_client.send_metrics(self.trial, 2, 0.5)
+        posts = [r for r in self.runner.requests if r[0] == 'POST']
+        self.assertNotEqual(posts[2][2].get('Idempotency-Key'), first)
+        self.assertEqual(sorted(self.runner.observations[7]), [1, 2])
+
     def test_lost_answer_is_not_a_repeated_iteration(self):
+        # A runner that no longer holds the key refuses the resend as a
+        # repeated iteration: the report was stored the first time.
+        self.runner.honor_keys = False
         self.runner.drop_next_answer = True
         self.runner.stop_ids.add(7)
         stop = self.sherpa_client.send_metrics(self.trial, 1, 0.5)

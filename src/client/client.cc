@@ -1,7 +1,9 @@
 #include "sherpa/client.h"
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <random>
 #include <thread>
 
 #include "client/http_connection.h"
@@ -53,20 +55,35 @@ Status ErrorFromResponse(const client_internal::HttpResponse& res) {
 
 class Client::Connection {
  public:
-  explicit Connection(const ClientOptions& o) : http_(o.host, o.port, o.token) {}
+  explicit Connection(const ClientOptions& o) : http_(o.host, o.port, o.token) {
+    // Keys must differ between clients of the same trial (several
+    // processes, or `sherpa trial report` called once per report), so each
+    // client draws a random prefix; a counter tells its reports apart.
+    std::random_device device;
+    std::snprintf(key_prefix_, sizeof(key_prefix_), "%08x%08x-", device(), device());
+  }
+
+  // A fresh Idempotency-Key for the next report (docs/http_api.md).
+  std::string NextKey() { return key_prefix_ + std::to_string(++reports_); }
 
   // Sends a request, retrying while the runner cannot be reached (it may be
   // starting, or an idle keep-alive connection was closed). HTTP errors are
-  // answers and are not retried. `resent_is_success`: a POST whose answer
-  // was lost may have been applied; if resending it is refused as a
-  // repetition (409 ALREADY_EXISTS), it was stored the first time.
+  // answers and are not retried. `idempotency_key`: a report sent with a
+  // key is recorded once however often it is resent, and a resend is
+  // answered like the first copy; so a POST whose answer was lost is resent
+  // with the same key. `resent_is_success`: if a resend is refused as a
+  // repetition (409 ALREADY_EXISTS, e.g. by a runner that no longer holds
+  // the key), it was stored the first time.
   StatusOr<Json> Call(const std::string& method, const std::string& path, const std::string& body,
-                      std::chrono::milliseconds retry_for, bool resent_is_success = false) {
+                      std::chrono::milliseconds retry_for, bool resent_is_success = false,
+                      const std::string& idempotency_key = "") {
     const auto deadline = std::chrono::steady_clock::now() + retry_for;
     auto backoff = std::chrono::milliseconds(20);
     bool resent = false;
+    const std::string headers =
+        idempotency_key.empty() ? "" : "Idempotency-Key: " + idempotency_key + "\r\n";
     for (;;) {
-      StatusOr<client_internal::HttpResponse> res = http_.Request(method, path, body);
+      StatusOr<client_internal::HttpResponse> res = http_.Request(method, path, body, headers);
       if (res.ok()) {
         if (res->status == 200) return json::Parse(res->body);
         if (resent && resent_is_success && res->status == 409 &&
@@ -86,6 +103,8 @@ class Client::Connection {
 
  private:
   client_internal::HttpConnection http_;
+  char key_prefix_[18] = {};
+  uint64_t reports_ = 0;
 };
 
 StatusOr<Client> Client::FromEnvironment() {
@@ -135,7 +154,8 @@ StatusOr<bool> Client::send_metrics(const Trial& trial, int64_t iteration, doubl
   SHERPA_ASSIGN_OR_RETURN(
       Json answer,
       connection_->Call("POST", "/api/v1/trials/" + std::to_string(trial.id) + "/observations",
-                        body.dump(), options_.connect_retry_for, /*resent_is_success=*/true));
+                        body.dump(), options_.connect_retry_for, /*resent_is_success=*/true,
+                        connection_->NextKey()));
   return json::GetBool(answer, "stop", "answer");
 }
 

@@ -7,7 +7,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -146,6 +148,61 @@ TEST(ClientLostAnswerTest, AReportWhoseAnswerWasLostIsNotReportedAsRepeated) {
   server.join();
   close(listener);
   EXPECT_TRUE(stop.ok()) << stop.status();
+}
+
+// The value of the Idempotency-Key header in a raw request, or "".
+std::string KeyOf(const std::string& request) {
+  const size_t at = request.find("Idempotency-Key: ");
+  if (at == std::string::npos) return "";
+  const size_t begin = at + 17;
+  return request.substr(begin, request.find("\r\n", begin) - begin);
+}
+
+// The first connection gets the report and is closed without an answer;
+// the resend must carry the same key (so the runner records it once), and
+// its answer, the first copy's, is what send_metrics returns.
+TEST(ClientLostAnswerTest, AResentReportCarriesTheSameIdempotencyKey) {
+  const int listener = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(listen(listener, 4), 0);
+  socklen_t len = sizeof(addr);
+  getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::vector<std::string> requests;
+  std::thread server([listener, &requests] {
+    const std::string body = R"({"stop":true})";
+    const std::string answer =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body;
+    for (int i = 0; i < 3; ++i) {
+      char buf[4096];
+      const int fd = accept(listener, nullptr, nullptr);
+      const ssize_t n = read(fd, buf, sizeof(buf));
+      requests.emplace_back(buf, n > 0 ? static_cast<size_t>(n) : 0);
+      if (i > 0) (void)write(fd, answer.data(), answer.size());
+      close(fd);
+    }
+  });
+  ClientOptions o;
+  o.port = ntohs(addr.sin_port);
+  o.trial_id = 7;
+  o.connect_retry_for = std::chrono::milliseconds(2000);
+  Client client(o);
+  StatusOr<bool> stop = client.send_metrics(Trial{7, {}}, 1, 0.3);
+  StatusOr<bool> next = client.send_metrics(Trial{7, {}}, 2, 0.3);
+  server.join();
+  close(listener);
+  ASSERT_TRUE(stop.ok()) << stop.status();
+  EXPECT_TRUE(*stop);
+  ASSERT_TRUE(next.ok()) << next.status();
+  ASSERT_EQ(requests.size(), 3u);
+  EXPECT_NE(KeyOf(requests[0]), "");
+  EXPECT_EQ(KeyOf(requests[1]), KeyOf(requests[0]));
+  EXPECT_NE(KeyOf(requests[2]), KeyOf(requests[0]));  // a new report, a new key
+  // Another client of the same trial (another process) draws other keys.
+  EXPECT_EQ(KeyOf(requests[0]).find('-'), 16u);
 }
 
 TEST_F(ClientTest, UnreachableRunnerIsUnavailableAfterRetrying) {

@@ -77,12 +77,13 @@ Status HttpConnection::Connect() {
 }
 
 StatusOr<HttpResponse> HttpConnection::Request(const std::string& method, const std::string& path,
-                                               const std::string& body) {
+                                               const std::string& body,
+                                               const std::string& extra_headers) {
   if (fd_ < 0) SHERPA_RETURN_IF_ERROR(Connect());
   std::string request =
       method + " " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\nAuthorization: Bearer " + token_ +
       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
-      "\r\n\r\n" + body;
+      "\r\n" + extra_headers + "\r\n" + body;
   for (size_t sent = 0; sent < request.size();) {
     pollfd p{fd_, POLLOUT, 0};
     if (::poll(&p, 1, kReadTimeoutMs) != 1) {

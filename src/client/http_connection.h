@@ -29,9 +29,10 @@ class HttpConnection {
 
   // Sends one request and reads the answer. UNAVAILABLE if the server
   // cannot be reached or the connection broke (the caller may retry; the
-  // connection is reopened on the next call).
+  // connection is reopened on the next call). `extra_headers`: whole header
+  // lines, each ending in "\r\n".
   StatusOr<HttpResponse> Request(const std::string& method, const std::string& path,
-                                 const std::string& body);
+                                 const std::string& body, const std::string& extra_headers = "");
 
  private:
   Status Connect();

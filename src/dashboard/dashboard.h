@@ -61,7 +61,7 @@ class NoTrialService final : public server::TrialService {
  public:
   std::optional<server::Principal> Authenticate(std::string_view) override { return std::nullopt; }
   StatusOr<Trial> GetTrial(TrialId) override { return Unavailable(); }
-  StatusOr<bool> Report(TrialId, Observation) override { return Unavailable(); }
+  StatusOr<bool> Report(TrialId, Observation, std::string_view) override { return Unavailable(); }
   StatusOr<bool> ShouldStop(TrialId) override { return Unavailable(); }
   Status EndTrial(TrialId, TrialStatus) override { return Unavailable(); }
   Status RequestStop(TrialId) override { return Unavailable(); }

@@ -32,7 +32,9 @@ class TokenService final : public server::TrialService {
     return std::nullopt;
   }
   StatusOr<Trial> GetTrial(TrialId) override { return NotFoundError("no"); }
-  StatusOr<bool> Report(TrialId, Observation) override { return NotFoundError("no"); }
+  StatusOr<bool> Report(TrialId, Observation, std::string_view) override {
+    return NotFoundError("no");
+  }
   StatusOr<bool> ShouldStop(TrialId) override { return false; }
   Status EndTrial(TrialId, TrialStatus) override { return OkStatus(); }
   Status RequestStop(TrialId id) override {

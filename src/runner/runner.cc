@@ -200,7 +200,8 @@ class Runner final : public server::TrialService {
     return record->trial();
   }
 
-  StatusOr<bool> Report(TrialId id, Observation observation) override {
+  StatusOr<bool> Report(TrialId id, Observation observation,
+                        std::string_view idempotency_key) override {
     uint64_t ticket = 0;
     bool stop = false;
     {
@@ -212,21 +213,41 @@ class Runner final : public server::TrialService {
       if (running == running_.end() && !record->finalized()) {
         return FailedPreconditionError("trial " + std::to_string(id) + " is not running");
       }
-      const int attempt = running == running_.end() ? 0 : running->second.attempt;
-      SHERPA_RETURN_IF_ERROR(study_.add_observation(record->trial(), observation.iteration,
-                                                    observation.objective, observation.context));
-      StoredEvent event;
-      event.kind = EventKind::kObservation;
-      event.trial_id = id;
-      event.attempt = attempt;
-      event.at = NowSeconds();
-      event.observation = std::move(observation);
-      ticket = Append(std::move(event));
-      StatusOr<bool> should_stop = study_.should_trial_stop(record->trial());
-      stop = should_stop.ok() && *should_stop;
-      results_changed_ = true;
-      // The loop only needs waking if it may have to stop someone.
-      if (stop || study_.stopping_rule() != nullptr) MarkDirty();
+      if (running != running_.end() && !idempotency_key.empty()) {
+        if (const AcceptedReport* first = running->second.FindReport(idempotency_key)) {
+          // A resend after a lost answer (or one that overtook its first
+          // copy's answer): that copy is recorded; answer as it was answered,
+          // once it is durable.
+          if (first->iteration != observation.iteration) {
+            return InvalidArgumentError(
+                "Idempotency-Key '" + std::string(idempotency_key) + "' was used for iteration " +
+                std::to_string(first->iteration) + "; each report needs a key of its own");
+          }
+          ticket = first->ticket;
+          stop = first->stop;
+        }
+      }
+      if (ticket == 0) {
+        const int attempt = running == running_.end() ? 0 : running->second.attempt;
+        const int64_t iteration = observation.iteration;
+        SHERPA_RETURN_IF_ERROR(study_.add_observation(record->trial(), observation.iteration,
+                                                      observation.objective, observation.context));
+        StoredEvent event;
+        event.kind = EventKind::kObservation;
+        event.trial_id = id;
+        event.attempt = attempt;
+        event.at = NowSeconds();
+        event.observation = std::move(observation);
+        ticket = Append(std::move(event));
+        StatusOr<bool> should_stop = study_.should_trial_stop(record->trial());
+        stop = should_stop.ok() && *should_stop;
+        if (running != running_.end() && !idempotency_key.empty()) {
+          running->second.RememberReport({std::string(idempotency_key), iteration, ticket, stop});
+        }
+        results_changed_ = true;
+        // The loop only needs waking if it may have to stop someone.
+        if (stop || study_.stopping_rule() != nullptr) MarkDirty();
+      }
     }
     // Acknowledged only once durable: a report the trial saw succeed is
     // never lost, whatever happens to the runner afterwards.
@@ -290,8 +311,35 @@ class Runner final : public server::TrialService {
   }
 
  private:
+  // A report recorded under an idempotency key, so that a resend of it is
+  // answered without recording it twice.
+  struct AcceptedReport {
+    std::string key;
+    int64_t iteration = 0;
+    uint64_t ticket = 0;  // the store's ticket of its event
+    bool stop = false;    // what the first copy was answered
+  };
+
   struct RunningTrial {
     Trial trial;
+    // The trial's latest keyed reports, newest last. A client resends only
+    // the request it is waiting for, so a few per trial cover every client
+    // a trial may run at once; the memory goes when the trial ends. A key
+    // that has dropped out is still never recorded twice: the study refuses
+    // a repeated iteration (ALREADY_EXISTS).
+    static constexpr size_t kRecentReports = 16;
+    std::deque<AcceptedReport> recent_reports;
+    const AcceptedReport* FindReport(std::string_view key) const {
+      for (auto it = recent_reports.rbegin(); it != recent_reports.rend(); ++it) {
+        if (it->key == key) return &*it;
+      }
+      return nullptr;
+    }
+    void RememberReport(AcceptedReport report) {
+      if (recent_reports.size() == kRecentReports) recent_reports.pop_front();
+      recent_reports.push_back(std::move(report));
+    }
+
     int attempt = 1;
     JobId job;
     std::string token;

@@ -34,6 +34,23 @@ void SendError(httplib::Response& res, const Status& status) {
 
 void SendJson(httplib::Response& res, const Json& body) { res.set_content(body.dump(), kJson); }
 
+// The `Idempotency-Key` header of a report: up to 128 visible ASCII
+// characters, or empty when the client sent none. Bounded because the runner
+// keeps recent keys in memory.
+constexpr size_t kMaxIdempotencyKey = 128;
+StatusOr<std::string> IdempotencyKey(const httplib::Request& req) {
+  std::string key = req.get_header_value("Idempotency-Key");
+  if (key.size() > kMaxIdempotencyKey) {
+    return InvalidArgumentError("Idempotency-Key: longer than 128 characters");
+  }
+  for (char c : key) {
+    if (c < 0x21 || c > 0x7e) {
+      return InvalidArgumentError("Idempotency-Key: only visible ASCII characters are allowed");
+    }
+  }
+  return key;
+}
+
 StatusOr<TrialId> PathTrialId(const httplib::Request& req) {
   const std::string& text = req.matches[1].str();
   TrialId id = 0;
@@ -244,9 +261,10 @@ class HttpServer::Impl {
         TrialRoute(
             false,
             [this](TrialId id, const httplib::Request& req, httplib::Response& res) -> Status {
+              SHERPA_ASSIGN_OR_RETURN(std::string key, IdempotencyKey(req));
               SHERPA_ASSIGN_OR_RETURN(Json body, json::Parse(req.body));
               SHERPA_ASSIGN_OR_RETURN(Observation o, json::ObservationFromJson(body, ""));
-              SHERPA_ASSIGN_OR_RETURN(bool stop, service_->Report(id, std::move(o)));
+              SHERPA_ASSIGN_OR_RETURN(bool stop, service_->Report(id, std::move(o), key));
               SendJson(res, Json{{"stop", stop}});
               return OkStatus();
             }));

@@ -8,6 +8,8 @@
 
 #include <map>
 #include <mutex>
+#include <string>
+#include <vector>
 
 #include <arpa/inet.h>
 #include <gmock/gmock.h>
@@ -34,8 +36,9 @@ class ScriptedService : public TrialService {
     if (id > 2) return NotFoundError("trial " + std::to_string(id) + " is not part of this study");
     return Trial{id, {{"lr", Value(0.5)}, {"layers", Value(3)}, {"load_from", Value("")}}};
   }
-  StatusOr<bool> Report(TrialId id, Observation o) override {
+  StatusOr<bool> Report(TrialId id, Observation o, std::string_view key) override {
     std::lock_guard<std::mutex> lock(mutex_);
+    keys_.emplace_back(key);
     if (!seen_[id].insert(o.iteration).second) {
       return AlreadyExistsError("trial " + std::to_string(id) + " has already reported iteration " +
                                 std::to_string(o.iteration));
@@ -57,6 +60,7 @@ class ScriptedService : public TrialService {
   std::mutex mutex_;
   std::map<TrialId, std::set<int64_t>> seen_;
   std::optional<Observation> last_;
+  std::vector<std::string> keys_;  // the Idempotency-Key of each report
   std::map<TrialId, TrialStatus> ended_;
   std::vector<TrialId> stopped_;
 };
@@ -130,6 +134,30 @@ TEST_F(HttpServerTest, ReportsAreParsedAndAnswered) {
                              R"({"iteration":3,"objective":1})", "application/json");
   EXPECT_EQ(again->status, 409);
   EXPECT_EQ(ErrorCode(again), "ALREADY_EXISTS");
+}
+
+TEST_F(HttpServerTest, TheIdempotencyKeyReachesTheStudy) {
+  httplib::Headers headers = Auth("t1");
+  headers.emplace("Idempotency-Key", "a1b2-7");
+  auto r = client_->Post("/api/v1/trials/1/observations", headers,
+                         R"({"iteration":1,"objective":0.5})", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  auto none = client_->Post("/api/v1/trials/1/observations", Auth("t1"),
+                            R"({"iteration":2,"objective":0.5})", "application/json");
+  EXPECT_EQ(none->status, 200);
+  EXPECT_EQ(service_.keys_, (std::vector<std::string>{"a1b2-7", ""}));
+  // Keys are held in memory by the runner: bounded and printable.
+  for (const std::string& bad : {std::string(129, 'k'), std::string("a b")}) {
+    httplib::Headers h = Auth("t1");
+    h.emplace("Idempotency-Key", bad);
+    auto refused = client_->Post("/api/v1/trials/1/observations", h,
+                                 R"({"iteration":3,"objective":0.5})", "application/json");
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400);
+    EXPECT_THAT(refused->body, HasSubstr("Idempotency-Key"));
+  }
+  EXPECT_EQ(service_.keys_.size(), 2u);
 }
 
 TEST_F(HttpServerTest, MalformedBodiesGet400NamingTheField) {

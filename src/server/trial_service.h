@@ -35,7 +35,14 @@ class TrialService {
   // trial should stop. Errors: NOT_FOUND, ALREADY_EXISTS (iteration
   // repeated), FAILED_PRECONDITION (trial ended), INVALID_ARGUMENT (NaN),
   // UNAVAILABLE (shutting down).
-  virtual StatusOr<bool> Report(TrialId id, Observation observation) = 0;
+  //
+  // `idempotency_key` (may be empty: no key) names this report for the
+  // client that sent it. A report whose key the trial has used before is a
+  // resend after a lost answer: it is not recorded again, and is answered
+  // like the first copy once that copy is durable. A key reused for another
+  // iteration is INVALID_ARGUMENT.
+  virtual StatusOr<bool> Report(TrialId id, Observation observation,
+                                std::string_view idempotency_key) = 0;
 
   virtual StatusOr<bool> ShouldStop(TrialId id) = 0;
 
