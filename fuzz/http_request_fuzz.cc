@@ -34,7 +34,7 @@ class FakeTrials : public server::TrialService {
     if (id < 1 || id > 2) return NotFoundError("no trial " + std::to_string(id));
     return Trial{id, {{"lr", Value(0.5)}, {"layers", Value(3)}, {"load_from", Value("")}}};
   }
-  StatusOr<bool> Report(TrialId id, Observation o) override {
+  StatusOr<bool> Report(TrialId id, Observation o, std::string_view /*idempotency_key*/) override {
     SHERPA_RETURN_IF_ERROR(GetTrial(id).status());
     if (std::isnan(o.objective)) return InvalidArgumentError("objective is NaN");
     if (o.iteration == 13) return AlreadyExistsError("iteration 13 was reported");
