@@ -3,14 +3,16 @@
 #   0. the dashboard's front end (tools/build-web.sh);
 #   1. clang-format and the layering rules on all C++ sources;
 #   2. a -Werror build and the whole CTest suite;
-#   3. an ASan+UBSan build and the suite again, without the labels that
+#   3. a ThreadSanitizer build of the threaded modules' tests and the
+#      end-to-end tests;
+#   4. an ASan+UBSan build and the suite again, without the labels that
 #      only repeat the same code paths more slowly (torch training smoke
 #      runs, real clusters, the browser): unit, python and e2e tests;
-#   4. every libFuzzer target for SHERPA_FUZZ_SECONDS (default 20) seconds
+#   5. every libFuzzer target for SHERPA_FUZZ_SECONDS (default 20) seconds
 #      over its corpus and regression inputs (tools/fuzz.sh), when clang
 #      and libFuzzer are installed.
-# Build folders: build/ci, build/asan, build/fuzz. Expects tools/install-deps.sh to
-# have run (tools/setup.sh does).
+# Build folders: build/ci, build/tsan, build/asan, build/fuzz. Expects
+# tools/install-deps.sh to have run (tools/setup.sh does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="$(nproc)"
@@ -26,6 +28,20 @@ echo "== -Werror build + tests =="
 cmake -S . -B build/ci -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHERPA_WERROR=ON
 cmake --build build/ci -j"$JOBS"
 ctest --test-dir build/ci --output-on-failure -j"$JOBS"
+
+echo "== ThreadSanitizer build + the tests of the threaded modules =="
+# The runner, server, client, storage and schedulers are where threads meet
+# (HTTP workers, the store's writer, job waiters, the runner's loop); the
+# end-to-end tests drive the real binary with real trial processes.
+cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHERPA_WERROR=ON \
+  -DSHERPA_SANITIZE=thread -DSHERPA_BUILD_BENCHMARKS=OFF -DSHERPA_BUILD_EXAMPLES=OFF
+TSAN_TESTS=(storage/storage_test server/server_test client/client_test runner/runner_test
+  scheduler/scheduler_test dashboard/dashboard_test)
+cmake --build build/tsan -j"$JOBS" --target sherpa_cli "${TSAN_TESTS[@]##*/}"
+for test in "${TSAN_TESTS[@]}"; do
+  TSAN_OPTIONS=halt_on_error=1 "build/tsan/src/$test" --gtest_brief=1
+done
+TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j"$JOBS" -L e2e
 
 echo "== ASan+UBSan build + tests =="
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSHERPA_WERROR=ON \
