@@ -20,7 +20,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <filesystem>
@@ -31,6 +33,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "dashboard/dashboard.h"
@@ -178,8 +181,9 @@ class Runner final : public server::TrialService {
                options_.lower_is_better, std::move(options_.stopping_rule), options_.seed) {}
 
   ~Runner() override {
-    server_.reset();     // no request may arrive while members go away
-    scheduler_.reset();  // kills what still runs, joins its threads
+    server_.reset();                       // no request may arrive while members go away
+    scheduler_.reset();                    // kills what still runs, joins its threads
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // after the trials: the lock is also theirs
   }
 
   StatusOr<OptimizeResult> Run();
@@ -327,6 +331,7 @@ class Runner final : public server::TrialService {
   }
 
   Status Prepare();
+  Status LockOutputDir(std::string* previous_runner);
   Status Resume();
   void StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, int attempt,
                   bool restarted);
@@ -352,6 +357,10 @@ class Runner final : public server::TrialService {
   // trials' PATH so shell trials find `sherpa trial ...`.
   std::string runner_bin_dir_ = fs::read_symlink("/proc/self/exe").parent_path().string();
   std::string study_token_;
+  // Handed to every trial as SHERPA_RUNNER_ID: after a crash of this runner,
+  // the next one finds its orphaned trials by it (LockOutputDir).
+  std::string runner_id_ = RandomToken().substr(0, 16);
+  int lock_fd_ = -1;  // output_dir/runner.lock, flock'ed while we run
   std::unique_ptr<storage::StudyStore> store_;
   std::unique_ptr<Scheduler> scheduler_;
   // Before server_, which serves it and so must go first.
@@ -416,6 +425,30 @@ Status Runner::Prepare() {
   fs::create_directories(out / "jobs", ec);
   fs::create_directories(out / "checkpoints", ec);
   if (ec) return InternalError("cannot create " + output_dir_ + ": " + ec.message());
+  std::string previous_runner;
+  SHERPA_RETURN_IF_ERROR(LockOutputDir(&previous_runner));
+  if (!previous_runner.empty() && options_.scheduler.name == "local") {
+    // A runner killed with SIGKILL (or crashed) left its trials running in
+    // their own process groups. Their reports can no longer land (their
+    // tokens died with it), but they would keep their resources and write
+    // the checkpoints of the very trials this run starts again.
+    const size_t killed = KillOrphanedJobs(
+        {{"SHERPA_OUTPUT_DIR", output_dir_}, {"SHERPA_RUNNER_ID", previous_runner}});
+    if (killed > 0) {
+      progress_.Event("ended " + std::to_string(killed) +
+                      " trial processes left running by the previous runner");
+    }
+  }
+  {
+    // Only now: should we die before this, the next runner still knows
+    // which orphans to look for.
+    const std::string mine = std::to_string(::getpid()) + " " + runner_id_ + "\n";
+    if (::ftruncate(lock_fd_, 0) != 0 ||
+        ::pwrite(lock_fd_, mine.data(), mine.size(), 0) != static_cast<ssize_t>(mine.size()) ||
+        ::fsync(lock_fd_) != 0) {
+      return InternalError("cannot write " + output_dir_ + "/runner.lock: " + std::strerror(errno));
+    }
+  }
 
   SHERPA_ASSIGN_OR_RETURN(store_, storage::StudyStore::Open(db.string(), !options_.resume));
   python_path_ = options_.python_path.empty() ? FindPythonPath() : options_.python_path;
@@ -465,6 +498,37 @@ Status Runner::Prepare() {
   http.dashboard = dashboard_.get();
   server_ = std::make_unique<server::HttpServer>(this, http);
   SHERPA_ASSIGN_OR_RETURN(port_, server_->Start());
+  return OkStatus();
+}
+
+// One runner per study: two would interleave their events in study.db and
+// each take the other's trials for orphans. The lock is an flock on
+// output_dir/runner.lock, which the kernel drops when we die, however we
+// die; the descriptor is close-on-exec so trials do not inherit (and keep)
+// it. The file holds "<pid> <runner id>" of the last runner to hold it;
+// `previous_runner` receives that id (empty if none).
+Status Runner::LockOutputDir(std::string* previous_runner) {
+  const std::string path = output_dir_ + "/runner.lock";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) return InternalError("cannot open " + path + ": " + std::strerror(errno));
+  const bool locked = ::flock(lock_fd_, LOCK_EX | LOCK_NB) == 0;
+  const int error = errno;
+  char buf[128] = {};
+  const ssize_t n = ::pread(lock_fd_, buf, sizeof(buf) - 1, 0);
+  std::istringstream text(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0));
+  std::string pid, id;
+  text >> pid >> id;
+  if (!locked) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    if (error == EWOULDBLOCK) {
+      return FailedPreconditionError("another runner (pid " + (pid.empty() ? "?" : pid) +
+                                     ") is running the study in " + output_dir_ +
+                                     "; wait for it to end or stop it first");
+    }
+    return InternalError("cannot lock " + path + ": " + std::strerror(error));
+  }
+  *previous_runner = id;
   return OkStatus();
 }
 
@@ -548,7 +612,8 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
              {"SHERPA_HOST", trial_host_},
              {"SHERPA_PORT", std::to_string(port_)},
              {"SHERPA_TOKEN", running.token},
-             {"SHERPA_OUTPUT_DIR", output_dir_}};
+             {"SHERPA_OUTPUT_DIR", output_dir_},
+             {"SHERPA_RUNNER_ID", runner_id_}};
   const char* path = std::getenv("PATH");
   job.env["PATH"] = runner_bin_dir_ + (path && *path ? ":" + std::string(path) : std::string());
   if (!python_path_.empty()) {
