@@ -234,7 +234,8 @@ class Runner final : public server::TrialService {
     }
     // Acknowledged only once durable: a report the trial saw succeed is
     // never lost, whatever happens to the runner afterwards.
-    SHERPA_RETURN_IF_ERROR(store_->WaitDurable(ticket));
+    const Status durable = store_->WaitDurable(ticket);
+    if (!durable.ok()) return StorageFailed(durable);
     return stop;
   }
 
@@ -261,7 +262,9 @@ class Runner final : public server::TrialService {
       it->second.ended_at = Clock::now();
       MarkDirty();
     }
-    return store_->WaitDurable(ticket);
+    const Status durable = store_->WaitDurable(ticket);
+    if (!durable.ok()) return StorageFailed(durable);
+    return OkStatus();
   }
 
   Status RequestStop(TrialId id) override {
@@ -331,6 +334,9 @@ class Runner final : public server::TrialService {
   }
 
   Status Prepare();
+  Status StorageFailed(const Status& error);
+  void StorageFailedLocked(const Status& error);
+  Status ProbeOutputDir() const;
   Status LockOutputDir(std::string* previous_runner);
   Status Resume();
   void StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, int attempt,
@@ -387,6 +393,7 @@ class Runner final : public server::TrialService {
   bool results_changed_ = false;
   int interrupts_ = 0;
   bool stopping_ = false;
+  bool storage_failed_ = false;
   Status fatal_;
   size_t completed_ = 0, failed_ = 0, stopped_ = 0;
   Clock::time_point last_csv_ = Clock::now() - std::chrono::hours(1);
@@ -529,6 +536,56 @@ Status Runner::LockOutputDir(std::string* previous_runner) {
     return InternalError("cannot lock " + path + ": " + std::strerror(error));
   }
   *previous_runner = id;
+  return OkStatus();
+}
+
+// The study cannot be recorded any more (disk full, a read-only or vanished
+// filesystem): nothing may go on that would need recording. The runner
+// stops as for Ctrl-C: running trials are killed and left unfinished (the
+// fault is not theirs), and resume continues once the cause is fixed.
+// Returns the error for the request that found it: it was not stored, so
+// it must not be acknowledged.
+Status Runner::StorageFailed(const Status& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  StorageFailedLocked(error);
+  return UnavailableError("the study cannot be recorded: " + error.message());
+}
+
+void Runner::StorageFailedLocked(const Status& error) {
+  if (storage_failed_) return;
+  storage_failed_ = true;
+  fatal_ = Status(error.code(), error.message() +
+                                    "; nothing more can be recorded, so the runner "
+                                    "stops. Free space or fix the permissions, then "
+                                    "continue with: sherpa resume " +
+                                    output_dir_);
+  progress_.Event("sherpa: " + fatal_.ToString());
+  stopping_ = true;
+  // At once, not at the loop's next turn: a trial whose report just failed
+  // may exit before then, and must not be recorded as FAILED.
+  for (auto& [id, running] : running_) running.interrupted = true;
+  MarkDirty();
+}
+
+// Whether output_dir can take a write now. Asked when a trial fails: a
+// full or read-only disk fails trials that write checkpoints or output, and
+// such failures are the machine's, not the trials'.
+Status Runner::ProbeOutputDir() const {
+  const std::string path = output_dir_ + "/.write_probe";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("cannot write in " + output_dir_ + ": " + std::strerror(errno));
+  // Enough for the pages a commit of study.db may need.
+  static const std::string kBlock(64 * 1024, '\0');
+  int error = 0;
+  if (::write(fd, kBlock.data(), kBlock.size()) != static_cast<ssize_t>(kBlock.size()) ||
+      ::fsync(fd) != 0) {
+    error = errno != 0 ? errno : ENOSPC;
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (error != 0) {
+    return InternalError("cannot write in " + output_dir_ + ": " + std::strerror(error));
+  }
   return OkStatus();
 }
 
@@ -703,6 +760,13 @@ void Runner::EndTrialLocked(RunningTrial& running, const JobStatus& job) {
     const bool reported = record && !record->observations().empty();
     TrialStatus status = TrialStatus::kFailed;
     std::string reason = job.reason;
+    if (job.state == JobState::kFailed && !running.timed_out) {
+      if (Status probe = ProbeOutputDir(); !probe.ok()) {
+        StorageFailedLocked(probe);
+        running_.erase(id);
+        return;
+      }
+    }
     if (running.timed_out) {
       reason = "timed out after " + std::to_string(options_.trial_timeout.count()) + " s";
     } else if (job.state == JobState::kKilled || running.kill_sent || running.stop_asked) {
@@ -893,11 +957,21 @@ void Runner::WriteResultsCsv(bool force) {
   results_changed_ = false;
   const fs::path final_path = fs::path(output_dir_) / "results.csv";
   const fs::path tmp = fs::path(output_dir_) / "results.csv.tmp";
+  bool written = false;
   {
     std::ofstream out(tmp, std::ios::trunc);
     study_.results().WriteCsv(out);
+    out.close();
+    written = !out.fail();
   }
   std::error_code ec;
+  if (!written) {
+    // A full disk: keep the last complete table rather than replace it with
+    // a truncated one. study.db has everything; the next write catches up.
+    fs::remove(tmp, ec);
+    results_changed_ = true;
+    return;
+  }
   fs::rename(tmp, final_path, ec);  // readers never see a half-written file
 }
 
@@ -976,7 +1050,11 @@ StatusOr<OptimizeResult> Runner::Run() {
   server_->Stop();
   // Everything appended so far must be on disk before we say we are done.
   const Status flushed = store_->WaitDurable(last_ticket_);
-  if (!flushed.ok() && fatal_.ok()) fatal_ = flushed;
+  if (!flushed.ok() && !storage_failed_) {
+    lock.lock();
+    StorageFailedLocked(flushed);
+    lock.unlock();
+  }
   if (!fatal_.ok()) return fatal_;
   if (result.interrupted) {
     progress_.Event("stopped; continue with: sherpa resume " + output_dir_);

@@ -270,5 +270,105 @@ class TrialFaultTest(FaultTestCase):
             '0'.format(ended))
 
 
+class DiskFaultTest(FaultTestCase):
+    """The output folder on a small tmpfs of its own (root only: the tests
+    skip where mounting is not permitted), filled up or remounted
+    read-only under a running study."""
+
+    def mount_tmpfs(self, size):
+        disk = self.path('disk')
+        os.makedirs(disk)
+        mounted = subprocess.run(
+            ['mount', '-t', 'tmpfs', '-o', 'size=' + size, 'tmpfs', disk],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if mounted.returncode != 0:
+            self.skipTest('cannot mount a tmpfs here: ' + mounted.stdout)
+        # Runs before the temporary folder is removed (cleanups are LIFO).
+        self.addCleanup(subprocess.run, ['umount', '-l', disk])
+        self.addCleanup(sherpa_e2e.kill_trial_groups, self.dir)
+        return disk
+
+    def fill(self, folder):
+        """Writes filler until the disk is full; returns its path."""
+        path = os.path.join(folder, 'filler')
+        with open(path, 'wb') as f:
+            try:
+                while True:
+                    f.write(b'\0' * 65536)
+                    f.flush()
+            except OSError:
+                pass
+        return path
+
+    def stop_orphans(self):
+        sherpa_e2e.kill_trial_groups(self.dir)
+        for pid in self.trial_pids():
+            self.wait_for(lambda: not sherpa_e2e.pid_alive(pid),
+                          'trial process {} to end'.format(pid), timeout=10)
+
+    def test_full_disk_stops_the_runner_and_resume_completes(self):
+        disk = self.mount_tmpfs('8m')
+        out = os.path.join(disk, 'out')
+        generations = 6
+        self.write_spec(counter_spec(generations, output_dir=out))
+        runner = self.start_sherpa('run', 'study.json')
+        self.wait_for(lambda: any(a['generation'] == 2 for a in self.acks()),
+                      'a report of generation 2')
+        filler = self.fill(disk)
+        code = self.wait_exit(runner, timeout=30)
+        stderr = self.read('runner.stderr')
+        self.assertNotEqual(code, 0, stderr)
+        self.assertIn(os.path.join(out, 'study.db'), stderr)
+        self.assertRegex(stderr, 'full|No space left')
+        self.stop_orphans()
+        acks_before = len(self.acks())
+        self.assertEqual(self.db(out).execute(
+            'PRAGMA integrity_check').fetchone(), ('ok',))
+
+        os.unlink(filler)
+        result = self.sherpa('resume', out, timeout=120)
+        self.assert_run_ok(result)
+        checked = self.check_study(out, generations, self.acks())
+        say('disk full: runner exited {} naming the path, integrity_check '
+            'ok, {} reports acknowledged before, {} checked after resume, '
+            'reports lost: 0'.format(code, acks_before, checked))
+
+    def test_read_only_output_dir_is_a_clear_error_and_resume_completes(self):
+        # Linux will not remount a filesystem read-only under open writers
+        # (EBUSY), so the study is interrupted first (kill -9, its trials
+        # ended), and resumed on the read-only mount.
+        disk = self.mount_tmpfs('16m')
+        out = os.path.join(disk, 'out')
+        generations = 4
+        self.write_spec(counter_spec(generations, output_dir=out))
+        runner = self.start_sherpa('run', 'study.json')
+        self.wait_for(lambda: any(a['generation'] == 2 for a in self.acks()),
+                      'a report of generation 2')
+        runner.kill()
+        runner.wait()
+        self.stop_orphans()
+        with open(os.path.join(out, 'study.db'), 'rb') as f:
+            before = f.read()
+        remount = ['mount', '-o', 'remount,ro', disk]
+        self.assertEqual(subprocess.run(remount).returncode, 0)
+
+        result = self.sherpa('resume', out)
+        self.assertNotEqual(result.returncode, 0, result.stderr)
+        self.assertIn(out, result.stderr)
+        self.assertIn('Read-only file system', result.stderr)
+        with open(os.path.join(out, 'study.db'), 'rb') as f:
+            self.assertEqual(f.read(), before, 'study.db changed')
+
+        remount[2] = 'remount,rw'
+        self.assertEqual(subprocess.run(remount).returncode, 0)
+        result = self.sherpa('resume', out, timeout=120)
+        self.assert_run_ok(result)
+        checked = self.check_study(out, generations, self.acks())
+        say('read-only output_dir: resume refused naming the path and '
+            'the cause, study.db unchanged, resume completed once writable, '
+            '{} acknowledged reports checked, reports lost: 0'.format(
+                checked))
+
+
 if __name__ == '__main__':
     unittest.main()
