@@ -21,6 +21,7 @@
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <condition_variable>
 #include <cstring>
 #include <ctime>
@@ -70,6 +71,22 @@ std::string RandomToken() {
     os << buf;
   }
   return os.str();
+}
+
+// Compares in time that depends on the lengths only (tokens have fixed
+// lengths), never on where the first difference is.
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  volatile unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff = diff | static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
+// Addresses only this machine can reach.
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
 std::string Timestamp() {
@@ -189,12 +206,22 @@ class Runner final : public server::TrialService {
   StatusOr<OptimizeResult> Run();
 
   // --- server::TrialService, called from HTTP worker threads ---
+  // A trial's token is "<trial id>.<secret>": the id, which is no secret,
+  // finds the one token to compare, and the comparison takes the same time
+  // wherever the tokens differ. (Looking the whole token up in a hash map
+  // would answer faster the further a guess is from every real token.)
   std::optional<server::Principal> Authenticate(std::string_view token) override {
-    if (token == study_token_) return server::Principal{std::nullopt, true};
+    if (ConstantTimeEquals(token, study_token_)) return server::Principal{std::nullopt, true};
+    const size_t dot = token.find('.');
+    TrialId id = 0;
+    if (dot == std::string_view::npos ||
+        std::from_chars(token.data(), token.data() + dot, id).ptr != token.data() + dot) {
+      return std::nullopt;
+    }
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = tokens_.find(std::string(token));
-    if (it == tokens_.end()) return std::nullopt;
-    return server::Principal{it->second, false};
+    auto it = tokens_.find(id);
+    if (it == tokens_.end() || !ConstantTimeEquals(token, it->second)) return std::nullopt;
+    return server::Principal{id, false};
   }
 
   StatusOr<Trial> GetTrial(TrialId id) override {
@@ -382,8 +409,8 @@ class Runner final : public server::TrialService {
   bool dirty_ = true;
   Study study_;
   std::unordered_map<TrialId, RunningTrial> running_;
-  std::unordered_map<std::string, TrialId> tokens_;
-  std::vector<Trial> restarts_;  // unfinished trials found on resume
+  std::unordered_map<TrialId, std::string> tokens_;  // of the running trials
+  std::vector<Trial> restarts_;                      // unfinished trials found on resume
   std::deque<PendingStart> pending_starts_;
   std::map<TrialId, int> submit_failures_;  // consecutive UNAVAILABLE submits
   std::map<TrialId, int> attempts_;
@@ -656,9 +683,9 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
   RunningTrial running;
   running.trial = trial;
   running.attempt = attempt;
-  running.token = RandomToken();
+  running.token = std::to_string(trial.id) + "." + RandomToken();
   running.started = Clock::now();
-  tokens_[running.token] = trial.id;
+  tokens_[trial.id] = running.token;
 
   JobSpec job;
   job.command = options_.command;
@@ -698,7 +725,7 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
     progress_.Event("trial " + std::to_string(trial.id) +
                     " could not be submitted: " + id.status().ToString() + "; trying again in " +
                     std::to_string(delay.count()) + " s");
-    tokens_.erase(slot.token);
+    tokens_.erase(trial.id);
     running_.erase(trial.id);
     --attempts_[trial.id];
     pending_starts_.push_back({trial, restarted, Clock::now() + delay});
@@ -748,7 +775,7 @@ uint64_t Runner::FinalizeLocked(RunningTrial& running, TrialStatus status,
 
 void Runner::EndTrialLocked(RunningTrial& running, const JobStatus& job) {
   const TrialId id = running.trial.id;
-  tokens_.erase(running.token);
+  tokens_.erase(id);
   if (running.interrupted && !running.ended) {
     // Ctrl-C: not the trial's fault. It stays unfinished in study.db and
     // runs again on resume.
@@ -987,6 +1014,16 @@ StatusOr<OptimizeResult> Runner::Run() {
     });
   }
   SHERPA_RETURN_IF_ERROR(Prepare());
+  if (!IsLoopback(host_)) {
+    // Anyone who can reach this address can try tokens, and read what the
+    // dashboard's page shows; on a shared cluster network that is many
+    // people. Said loudly, every time, since it is easy to miss in a spec.
+    progress_.Event(
+        "WARNING: the trial API and dashboard listen on " + host_ +
+        ", reachable from other machines, not only from this one. Requests need a token, but "
+        "the traffic is plain HTTP: tokens and results cross the network unencrypted. Bind to "
+        "127.0.0.1 (the default for the local scheduler) unless trials run elsewhere.");
+  }
   progress_.Event("sherpa: study in " + output_dir_ + "; trial API on http://" + host_ + ":" +
                   std::to_string(port_) + " (study token in " + output_dir_ + "/study.token)");
   // The token in the URL lets the page stop trials; without it the page
