@@ -74,7 +74,14 @@ class Client {
   Status end_trial(const Trial& trial, TrialStatus status = TrialStatus::kCompleted);
 
   // `$SHERPA_OUTPUT_DIR/checkpoints/<name>`; creates the checkpoints folder.
+  // `name` must be one plain file name (IsCheckpointName): for anything
+  // else (empty, ".", "..", a "/", a NUL) this returns "", which no open
+  // accepts, so no name can reach outside the checkpoints folder.
   std::string checkpoint_path(std::string_view name) const;
+
+  // Whether `name` can name a checkpoint: one path component, not "." or
+  // "..", without NUL. PBT's save_to and load_from (trial ids) always can.
+  static bool IsCheckpointName(std::string_view name);
 
   const ClientOptions& options() const { return options_; }
 

@@ -109,6 +109,14 @@ struct LocalSchedulerOptions {
 // (so kill reaches the whole job, not just /bin/sh).
 std::unique_ptr<Scheduler> NewLocalScheduler(LocalSchedulerOptions options);
 
+// Ends, with SIGKILL, the processes on this machine that were started with
+// every variable of `env` (name=value) in their environment, and the process
+// groups they lead; returns how many. For jobs of a local scheduler whose
+// program died without ending them (kill -9, a crash, the OOM killer): they
+// run on in their own process groups, nobody's children. The caller must
+// choose `env` so that it names only jobs nobody owns any more.
+size_t KillOrphanedJobs(const std::map<std::string, std::string>& env);
+
 // The cluster schedulers submit each job as a batch job (sbatch, qsub) whose
 // script exports the job's `env` and runs its command with /bin/sh; they
 // learn about jobs by asking the cluster, one command for all of them every

@@ -248,6 +248,12 @@ class Client(object):
             raise ValueError("checkpoint_path: the name is empty (PBT's "
                              "load_from is '' when there is nothing to load; "
                              "check for that first)")
+        if name in ('.', '..') or '/' in name or '\0' in name:
+            # One file name, or os.path.join would leave the folder (an
+            # absolute name replaces it, '..' climbs out of it).
+            raise ValueError('checkpoint_path: {!r} is not a checkpoint '
+                             "name: one file name, without '/', and not "
+                             "'.' or '..'".format(name))
         output_dir = _env('SHERPA_OUTPUT_DIR')
         if output_dir:
             folder = os.path.join(output_dir, 'checkpoints')

@@ -619,6 +619,17 @@ class CheckpointPathTest(ClientTestBase):
             with self.assertRaisesRegex(ValueError, 'load_from'):
                 self.client().checkpoint_path('')
 
+    def test_hostile_names_refused(self):
+        # Each would make a path outside the checkpoints folder.
+        with tempfile.TemporaryDirectory() as output_dir:
+            os.environ['SHERPA_OUTPUT_DIR'] = output_dir
+            for name in ('.', '..', '../study.db', '/etc/passwd', 'a/b',
+                         'x\0y'):
+                with self.subTest(name=name):
+                    with self.assertRaisesRegex(ValueError,
+                                                'not a checkpoint name'):
+                        self.client().checkpoint_path(name)
+
     def test_missing_output_dir(self):
         with self.assertRaisesRegex(sherpa.SherpaError,
                                     '^SHERPA_OUTPUT_DIR is not set'):

@@ -372,6 +372,12 @@ int TrialEnd(const std::string& status_name) {
 }
 
 int TrialCheckpoint(const std::string& name) {
+  if (!Client::IsCheckpointName(name)) {
+    return Fail(InvalidArgumentError("'" + name +
+                                     "' is not a checkpoint name: one file name, without '/', "
+                                     "and not '.' or '..'"),
+                kExitUsage);
+  }
   StatusOr<Client> client = Client::FromEnvironment();
   if (!client.ok()) return Fail(client.status(), kExitUsage);
   std::printf("%s\n", client->checkpoint_path(name).c_str());

@@ -174,8 +174,14 @@ Status Client::end_trial(const Trial& trial, TrialStatus status) {
       .status();
 }
 
+bool Client::IsCheckpointName(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." &&
+         name.find_first_of(std::string_view("/\0", 2)) == std::string_view::npos;
+}
+
 std::string Client::checkpoint_path(std::string_view name) const {
   namespace fs = std::filesystem;
+  if (!IsCheckpointName(name)) return "";
   const fs::path dir =
       fs::path(options_.output_dir.empty() ? "." : options_.output_dir) / "checkpoints";
   std::error_code ec;

@@ -234,6 +234,20 @@ TEST_F(ClientTest, FromEnvironmentNamesWhatIsMissing) {
 TEST_F(ClientTest, CheckpointPathIsUnderTheStudyFolder) {
   Client client = MakeClient();
   EXPECT_THAT(client.checkpoint_path("12"), HasSubstr("checkpoints/12"));
+  EXPECT_THAT(client.checkpoint_path("model.v2-best"), HasSubstr("checkpoints/model.v2-best"));
+}
+
+TEST_F(ClientTest, HostileCheckpointNamesGiveNoPath) {
+  Client client = MakeClient();
+  // Each of these would leave the checkpoints folder if joined to it.
+  for (std::string_view name :
+       {std::string_view(""), std::string_view("."), std::string_view(".."),
+        std::string_view("../study.db"), std::string_view("/etc/passwd"), std::string_view("a/b"),
+        std::string_view("../../x"), std::string_view("ok\0/../../x", 11)}) {
+    EXPECT_FALSE(Client::IsCheckpointName(name)) << name;
+    EXPECT_EQ(client.checkpoint_path(name), "") << name;
+  }
+  EXPECT_TRUE(Client::IsCheckpointName("..."));  // an odd name, but a file in the folder
 }
 
 }  // namespace

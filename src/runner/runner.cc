@@ -20,7 +20,10 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
+#include <charconv>
 #include <condition_variable>
+#include <cstring>
 #include <ctime>
 #include <deque>
 #include <filesystem>
@@ -31,6 +34,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include "dashboard/dashboard.h"
@@ -67,6 +71,22 @@ std::string RandomToken() {
     os << buf;
   }
   return os.str();
+}
+
+// Compares in time that depends on the lengths only (tokens have fixed
+// lengths), never on where the first difference is.
+bool ConstantTimeEquals(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  volatile unsigned char diff = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    diff = diff | static_cast<unsigned char>(a[i] ^ b[i]);
+  }
+  return diff == 0;
+}
+
+// Addresses only this machine can reach.
+bool IsLoopback(const std::string& host) {
+  return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
 }
 
 std::string Timestamp() {
@@ -178,19 +198,30 @@ class Runner final : public server::TrialService {
                options_.lower_is_better, std::move(options_.stopping_rule), options_.seed) {}
 
   ~Runner() override {
-    server_.reset();     // no request may arrive while members go away
-    scheduler_.reset();  // kills what still runs, joins its threads
+    server_.reset();                       // no request may arrive while members go away
+    scheduler_.reset();                    // kills what still runs, joins its threads
+    if (lock_fd_ >= 0) ::close(lock_fd_);  // after the trials: the lock is also theirs
   }
 
   StatusOr<OptimizeResult> Run();
 
   // --- server::TrialService, called from HTTP worker threads ---
+  // A trial's token is "<trial id>.<secret>": the id, which is no secret,
+  // finds the one token to compare, and the comparison takes the same time
+  // wherever the tokens differ. (Looking the whole token up in a hash map
+  // would answer faster the further a guess is from every real token.)
   std::optional<server::Principal> Authenticate(std::string_view token) override {
-    if (token == study_token_) return server::Principal{std::nullopt, true};
+    if (ConstantTimeEquals(token, study_token_)) return server::Principal{std::nullopt, true};
+    const size_t dot = token.find('.');
+    TrialId id = 0;
+    if (dot == std::string_view::npos ||
+        std::from_chars(token.data(), token.data() + dot, id).ptr != token.data() + dot) {
+      return std::nullopt;
+    }
     std::lock_guard<std::mutex> lock(mu_);
-    auto it = tokens_.find(std::string(token));
-    if (it == tokens_.end()) return std::nullopt;
-    return server::Principal{it->second, false};
+    auto it = tokens_.find(id);
+    if (it == tokens_.end() || !ConstantTimeEquals(token, it->second)) return std::nullopt;
+    return server::Principal{id, false};
   }
 
   StatusOr<Trial> GetTrial(TrialId id) override {
@@ -251,7 +282,8 @@ class Runner final : public server::TrialService {
     }
     // Acknowledged only once durable: a report the trial saw succeed is
     // never lost, whatever happens to the runner afterwards.
-    SHERPA_RETURN_IF_ERROR(store_->WaitDurable(ticket));
+    const Status durable = store_->WaitDurable(ticket);
+    if (!durable.ok()) return StorageFailed(durable);
     return stop;
   }
 
@@ -278,7 +310,9 @@ class Runner final : public server::TrialService {
       it->second.ended_at = Clock::now();
       MarkDirty();
     }
-    return store_->WaitDurable(ticket);
+    const Status durable = store_->WaitDurable(ticket);
+    if (!durable.ok()) return StorageFailed(durable);
+    return OkStatus();
   }
 
   Status RequestStop(TrialId id) override {
@@ -375,6 +409,10 @@ class Runner final : public server::TrialService {
   }
 
   Status Prepare();
+  Status StorageFailed(const Status& error);
+  void StorageFailedLocked(const Status& error);
+  Status ProbeOutputDir() const;
+  Status LockOutputDir(std::string* previous_runner);
   Status Resume();
   void StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, int attempt,
                   bool restarted);
@@ -400,6 +438,10 @@ class Runner final : public server::TrialService {
   // trials' PATH so shell trials find `sherpa trial ...`.
   std::string runner_bin_dir_ = fs::read_symlink("/proc/self/exe").parent_path().string();
   std::string study_token_;
+  // Handed to every trial as SHERPA_RUNNER_ID: after a crash of this runner,
+  // the next one finds its orphaned trials by it (LockOutputDir).
+  std::string runner_id_ = RandomToken().substr(0, 16);
+  int lock_fd_ = -1;  // output_dir/runner.lock, flock'ed while we run
   std::unique_ptr<storage::StudyStore> store_;
   std::unique_ptr<Scheduler> scheduler_;
   // Before server_, which serves it and so must go first.
@@ -415,8 +457,8 @@ class Runner final : public server::TrialService {
   bool dirty_ = true;
   Study study_;
   std::unordered_map<TrialId, RunningTrial> running_;
-  std::unordered_map<std::string, TrialId> tokens_;
-  std::vector<Trial> restarts_;  // unfinished trials found on resume
+  std::unordered_map<TrialId, std::string> tokens_;  // of the running trials
+  std::vector<Trial> restarts_;                      // unfinished trials found on resume
   std::deque<PendingStart> pending_starts_;
   std::map<TrialId, int> submit_failures_;  // consecutive UNAVAILABLE submits
   std::map<TrialId, int> attempts_;
@@ -426,6 +468,7 @@ class Runner final : public server::TrialService {
   bool results_changed_ = false;
   int interrupts_ = 0;
   bool stopping_ = false;
+  bool storage_failed_ = false;
   Status fatal_;
   size_t completed_ = 0, failed_ = 0, stopped_ = 0;
   Clock::time_point next_csv_ = Clock::now();
@@ -464,6 +507,30 @@ Status Runner::Prepare() {
   fs::create_directories(out / "jobs", ec);
   fs::create_directories(out / "checkpoints", ec);
   if (ec) return InternalError("cannot create " + output_dir_ + ": " + ec.message());
+  std::string previous_runner;
+  SHERPA_RETURN_IF_ERROR(LockOutputDir(&previous_runner));
+  if (!previous_runner.empty() && options_.scheduler.name == "local") {
+    // A runner killed with SIGKILL (or crashed) left its trials running in
+    // their own process groups. Their reports can no longer land (their
+    // tokens died with it), but they would keep their resources and write
+    // the checkpoints of the very trials this run starts again.
+    const size_t killed = KillOrphanedJobs(
+        {{"SHERPA_OUTPUT_DIR", output_dir_}, {"SHERPA_RUNNER_ID", previous_runner}});
+    if (killed > 0) {
+      progress_.Event("ended " + std::to_string(killed) +
+                      " trial processes left running by the previous runner");
+    }
+  }
+  {
+    // Only now: should we die before this, the next runner still knows
+    // which orphans to look for.
+    const std::string mine = std::to_string(::getpid()) + " " + runner_id_ + "\n";
+    if (::ftruncate(lock_fd_, 0) != 0 ||
+        ::pwrite(lock_fd_, mine.data(), mine.size(), 0) != static_cast<ssize_t>(mine.size()) ||
+        ::fsync(lock_fd_) != 0) {
+      return InternalError("cannot write " + output_dir_ + "/runner.lock: " + std::strerror(errno));
+    }
+  }
 
   SHERPA_ASSIGN_OR_RETURN(store_, storage::StudyStore::Open(db.string(), !options_.resume));
   python_path_ = options_.python_path.empty() ? FindPythonPath() : options_.python_path;
@@ -513,6 +580,87 @@ Status Runner::Prepare() {
   http.dashboard = dashboard_.get();
   server_ = std::make_unique<server::HttpServer>(this, http);
   SHERPA_ASSIGN_OR_RETURN(port_, server_->Start());
+  return OkStatus();
+}
+
+// One runner per study: two would interleave their events in study.db and
+// each take the other's trials for orphans. The lock is an flock on
+// output_dir/runner.lock, which the kernel drops when we die, however we
+// die; the descriptor is close-on-exec so trials do not inherit (and keep)
+// it. The file holds "<pid> <runner id>" of the last runner to hold it;
+// `previous_runner` receives that id (empty if none).
+Status Runner::LockOutputDir(std::string* previous_runner) {
+  const std::string path = output_dir_ + "/runner.lock";
+  lock_fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd_ < 0) return InternalError("cannot open " + path + ": " + std::strerror(errno));
+  const bool locked = ::flock(lock_fd_, LOCK_EX | LOCK_NB) == 0;
+  const int error = errno;
+  char buf[128] = {};
+  const ssize_t n = ::pread(lock_fd_, buf, sizeof(buf) - 1, 0);
+  std::istringstream text(std::string(buf, n > 0 ? static_cast<size_t>(n) : 0));
+  std::string pid, id;
+  text >> pid >> id;
+  if (!locked) {
+    ::close(lock_fd_);
+    lock_fd_ = -1;
+    if (error == EWOULDBLOCK) {
+      return FailedPreconditionError("another runner (pid " + (pid.empty() ? "?" : pid) +
+                                     ") is running the study in " + output_dir_ +
+                                     "; wait for it to end or stop it first");
+    }
+    return InternalError("cannot lock " + path + ": " + std::strerror(error));
+  }
+  *previous_runner = id;
+  return OkStatus();
+}
+
+// The study cannot be recorded any more (disk full, a read-only or vanished
+// filesystem): nothing may go on that would need recording. The runner
+// stops as for Ctrl-C: running trials are killed and left unfinished (the
+// fault is not theirs), and resume continues once the cause is fixed.
+// Returns the error for the request that found it: it was not stored, so
+// it must not be acknowledged.
+Status Runner::StorageFailed(const Status& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  StorageFailedLocked(error);
+  return UnavailableError("the study cannot be recorded: " + error.message());
+}
+
+void Runner::StorageFailedLocked(const Status& error) {
+  if (storage_failed_) return;
+  storage_failed_ = true;
+  fatal_ = Status(error.code(), error.message() +
+                                    "; nothing more can be recorded, so the runner "
+                                    "stops. Free space or fix the permissions, then "
+                                    "continue with: sherpa resume " +
+                                    output_dir_);
+  progress_.Event("sherpa: " + fatal_.ToString());
+  stopping_ = true;
+  // At once, not at the loop's next turn: a trial whose report just failed
+  // may exit before then, and must not be recorded as FAILED.
+  for (auto& [id, running] : running_) running.interrupted = true;
+  MarkDirty();
+}
+
+// Whether output_dir can take a write now. Asked when a trial fails: a
+// full or read-only disk fails trials that write checkpoints or output, and
+// such failures are the machine's, not the trials'.
+Status Runner::ProbeOutputDir() const {
+  const std::string path = output_dir_ + "/.write_probe";
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return InternalError("cannot write in " + output_dir_ + ": " + std::strerror(errno));
+  // Enough for the pages a commit of study.db may need.
+  static const std::string kBlock(64 * 1024, '\0');
+  int error = 0;
+  if (::write(fd, kBlock.data(), kBlock.size()) != static_cast<ssize_t>(kBlock.size()) ||
+      ::fsync(fd) != 0) {
+    error = errno != 0 ? errno : ENOSPC;
+  }
+  ::close(fd);
+  ::unlink(path.c_str());
+  if (error != 0) {
+    return InternalError("cannot write in " + output_dir_ + ": " + std::strerror(error));
+  }
   return OkStatus();
 }
 
@@ -583,9 +731,9 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
   RunningTrial running;
   running.trial = trial;
   running.attempt = attempt;
-  running.token = RandomToken();
+  running.token = std::to_string(trial.id) + "." + RandomToken();
   running.started = Clock::now();
-  tokens_[running.token] = trial.id;
+  tokens_[trial.id] = running.token;
 
   JobSpec job;
   job.command = options_.command;
@@ -596,7 +744,8 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
              {"SHERPA_HOST", trial_host_},
              {"SHERPA_PORT", std::to_string(port_)},
              {"SHERPA_TOKEN", running.token},
-             {"SHERPA_OUTPUT_DIR", output_dir_}};
+             {"SHERPA_OUTPUT_DIR", output_dir_},
+             {"SHERPA_RUNNER_ID", runner_id_}};
   const char* path = std::getenv("PATH");
   job.env["PATH"] = runner_bin_dir_ + (path && *path ? ":" + std::string(path) : std::string());
   if (!python_path_.empty()) {
@@ -624,7 +773,7 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
     progress_.Event("trial " + std::to_string(trial.id) +
                     " could not be submitted: " + id.status().ToString() + "; trying again in " +
                     std::to_string(delay.count()) + " s");
-    tokens_.erase(slot.token);
+    tokens_.erase(trial.id);
     running_.erase(trial.id);
     --attempts_[trial.id];
     pending_starts_.push_back({trial, restarted, Clock::now() + delay});
@@ -674,7 +823,7 @@ uint64_t Runner::FinalizeLocked(RunningTrial& running, TrialStatus status,
 
 void Runner::EndTrialLocked(RunningTrial& running, const JobStatus& job) {
   const TrialId id = running.trial.id;
-  tokens_.erase(running.token);
+  tokens_.erase(id);
   if (running.interrupted && !running.ended) {
     // Ctrl-C: not the trial's fault. It stays unfinished in study.db and
     // runs again on resume.
@@ -686,6 +835,13 @@ void Runner::EndTrialLocked(RunningTrial& running, const JobStatus& job) {
     const bool reported = record && !record->observations().empty();
     TrialStatus status = TrialStatus::kFailed;
     std::string reason = job.reason;
+    if (job.state == JobState::kFailed && !running.timed_out) {
+      if (Status probe = ProbeOutputDir(); !probe.ok()) {
+        StorageFailedLocked(probe);
+        running_.erase(id);
+        return;
+      }
+    }
     if (running.timed_out) {
       reason = "timed out after " + std::to_string(options_.trial_timeout.count()) + " s";
     } else if (job.state == JobState::kKilled || running.kill_sent || running.stop_asked) {
@@ -878,14 +1034,24 @@ void Runner::WriteResultsCsv(bool force) {
   results_changed_ = false;
   const fs::path final_path = fs::path(output_dir_) / "results.csv";
   const fs::path tmp = fs::path(output_dir_) / "results.csv.tmp";
+  bool written = false;
   {
     std::ofstream out(tmp, std::ios::trunc);
     study_.results().WriteCsv(out);
+    out.close();
+    written = !out.fail();
   }
-  std::error_code ec;
-  fs::rename(tmp, final_path, ec);  // readers never see a half-written file
   const auto took = Clock::now() - now;
   next_csv_ = now + std::max<Clock::duration>(std::chrono::seconds(1), 20 * took);
+  std::error_code ec;
+  if (!written) {
+    // A full disk: keep the last complete table rather than replace it with
+    // a truncated one. study.db has everything; the next write catches up.
+    fs::remove(tmp, ec);
+    results_changed_ = true;
+    return;
+  }
+  fs::rename(tmp, final_path, ec);  // readers never see a half-written file
 }
 
 StatusOr<OptimizeResult> Runner::Run() {
@@ -900,6 +1066,16 @@ StatusOr<OptimizeResult> Runner::Run() {
     });
   }
   SHERPA_RETURN_IF_ERROR(Prepare());
+  if (!IsLoopback(host_)) {
+    // Anyone who can reach this address can try tokens, and read what the
+    // dashboard's page shows; on a shared cluster network that is many
+    // people. Said loudly, every time, since it is easy to miss in a spec.
+    progress_.Event(
+        "WARNING: the trial API and dashboard listen on " + host_ +
+        ", reachable from other machines, not only from this one. Requests need a token, but "
+        "the traffic is plain HTTP: tokens and results cross the network unencrypted. Bind to "
+        "127.0.0.1 (the default for the local scheduler) unless trials run elsewhere.");
+  }
   progress_.Event("sherpa: study in " + output_dir_ + "; trial API on http://" + host_ + ":" +
                   std::to_string(port_) + " (study token in " + output_dir_ + "/study.token)");
   // The token in the URL lets the page stop trials; without it the page
@@ -963,7 +1139,11 @@ StatusOr<OptimizeResult> Runner::Run() {
   server_->Stop();
   // Everything appended so far must be on disk before we say we are done.
   const Status flushed = store_->WaitDurable(last_ticket_);
-  if (!flushed.ok() && fatal_.ok()) fatal_ = flushed;
+  if (!flushed.ok() && !storage_failed_) {
+    lock.lock();
+    StorageFailedLocked(flushed);
+    lock.unlock();
+  }
   if (!fatal_.ok()) return fatal_;
   if (result.interrupted) {
     progress_.Event("stopped; continue with: sherpa resume " + output_dir_);

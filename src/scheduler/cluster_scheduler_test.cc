@@ -8,11 +8,13 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -102,6 +104,59 @@ TEST(JobScriptTest, ExportsTheEnvironmentAndRunsTheCommandWithSh) {
   EXPECT_EQ(JobScript(job, "").status().code(), StatusCode::kInvalidArgument);
   job.env = {{"1X", "x"}};
   EXPECT_EQ(JobScript(job, "").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(JobScriptTest, HostileValuesAreNeverExecuted) {
+  // Every value a job script embeds, made of shell syntax that would run
+  // `touch <dir>/pwned_*` if it reached the shell unquoted. The script must
+  // hand each value over intact and run nothing but the command.
+  const std::string dir = ::testing::TempDir() + "/sherpa_hostile_script";
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  auto touch = [&](const std::string& tag) { return "touch " + dir + "/pwned_" + tag; };
+  const std::vector<std::string> hostile = {
+      "'; " + touch("quote") + "; '",
+      "$(" + touch("dollar") + ")",
+      "`" + touch("backtick") + "`",
+      "\n" + touch("newline") + "\n",
+      "\\'\"; " + touch("mixed") + " #",
+      "${IFS}$(" + touch("ifs") + ")",
+      "\n#SBATCH --wrap='" + touch("directive") + "'\n#$ -b y " + touch("sge"),
+  };
+  JobSpec job;
+  job.name = "trial_1$(" + touch("name") + ")\n" + touch("name2");
+  for (size_t i = 0; i < hostile.size(); ++i) job.env["V" + std::to_string(i)] = hostile[i];
+  // The command is the user's own, run as given; it prints the values back.
+  job.command = "for v in";
+  for (size_t i = 0; i < hostile.size(); ++i) job.command += " \"$V" + std::to_string(i) + "\"";
+  job.command += "; do printf '%s\\0' \"$v\"; done";
+  // A file name cannot hold the '/' of touch's path: this payload says
+  // itself on stderr if it runs.
+  const std::string env_file = dir + "/env '$(echo pwned_envfile >&2)' `echo pwned_tick >&2`.sh";
+  std::ofstream(env_file) << "true\n";
+  ASSERT_OK_AND_ASSIGN(std::string script, JobScript(job, env_file));
+  for (const std::string shell : {"/bin/sh", "/bin/bash"}) {
+    ASSERT_OK_AND_ASSIGN(CommandResult result, RunCommand({shell}, script));
+    EXPECT_EQ(result.exit_code, 0) << shell << ": " << result.stderr_data;
+    std::vector<std::string> printed;
+    std::string value;
+    for (char c : result.stdout_data) {
+      if (c == '\0') {
+        printed.push_back(value);
+        value.clear();
+      } else {
+        value += c;
+      }
+    }
+    EXPECT_EQ(printed, hostile) << shell;
+    EXPECT_THAT(result.stderr_data, ::testing::Not(HasSubstr("pwned"))) << shell;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      EXPECT_THAT(entry.path().filename().string(), ::testing::Not(::testing::StartsWith("pwned")))
+          << shell << " ran an embedded value:\n"
+          << script;
+    }
+  }
+  std::filesystem::remove_all(dir);
 }
 
 TEST(FindProgramTest, LooksInBinDirOrPath) {
@@ -447,6 +502,65 @@ TEST_F(FakeCommandsTest, SubmitErrorsAreUnavailableOnlyWhenWorthRetrying) {
   const Status rejected = slurm->submit(spec).status();
   EXPECT_EQ(rejected.code(), StatusCode::kInvalidArgument);
   EXPECT_THAT(rejected.message(), HasSubstr("Invalid partition name"));
+}
+
+TEST_F(FakeCommandsTest, HangingCommandsAreCutShortAndPollingGoesOn) {
+  // sbatch and squeue hang (sleep in a child: the whole group must go)
+  // while the file `hang` exists.
+  const std::string hang = dir_ + "/hang";
+  const std::string calls = dir_ + "/squeue_calls";
+  Fake("scancel", "exit 0");
+  Fake("sbatch", "[ -e " + hang + " ] && { sleep 30; exit 0; }; echo 77");
+  Fake("squeue", "echo x >> " + calls + "; [ -e " + hang + " ] && sleep 30; exit 0");
+  ClusterSchedulerOptions options = Options();
+  options.command_timeout = milliseconds(300);
+  options.poll_interval = milliseconds(50);
+  ASSERT_OK_AND_ASSIGN(auto slurm, NewSlurmScheduler(options));
+  JobSpec spec;
+  spec.command = "true";
+  ASSERT_OK_AND_ASSIGN(JobId id, slurm->submit(spec));
+
+  std::ofstream(hang) << "";
+  auto started = std::chrono::steady_clock::now();
+  const Status submit = slurm->submit(spec).status();
+  EXPECT_EQ(submit.code(), StatusCode::kUnavailable);  // the runner tries again later
+  EXPECT_THAT(submit.message(), HasSubstr("did not finish within 300 ms"));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+
+  // A hanging poll is cut short too, said once through status(), and the
+  // polling thread keeps asking.
+  StatusOr<std::map<JobId, JobStatus>> answer = std::map<JobId, JobStatus>();
+  started = std::chrono::steady_clock::now();
+  do {
+    std::this_thread::sleep_for(milliseconds(20));
+    answer = slurm->status({id});
+  } while (answer.ok() && std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.status().code(), StatusCode::kUnavailable);
+  EXPECT_THAT(answer.status().message(), HasSubstr("did not finish"));
+  auto count_calls = [&] {
+    std::ifstream in(calls);
+    return std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n');
+  };
+  const auto before = count_calls();
+  started = std::chrono::steady_clock::now();
+  while (count_calls() < before + 2 &&
+         std::chrono::steady_clock::now() - started < std::chrono::seconds(20)) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_GE(count_calls(), before + 2) << "polling stopped after a hanging squeue";
+
+  // Once the controller answers again, status() answers again.
+  ::unlink(hang.c_str());
+  started = std::chrono::steady_clock::now();
+  do {
+    std::this_thread::sleep_for(milliseconds(20));
+    answer = slurm->status({id});
+  } while (!answer.ok() && std::chrono::steady_clock::now() - started < std::chrono::seconds(20));
+  EXPECT_TRUE(answer.ok()) << answer.status();
+  started = std::chrono::steady_clock::now();
+  slurm.reset();  // nothing left hanging to wait for
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
 }
 
 }  // namespace

@@ -321,6 +321,10 @@ class LocalScheduler final : public Scheduler {
 
 }  // namespace
 
+size_t KillOrphanedJobs(const std::map<std::string, std::string>& env) {
+  return si::KillProcessesWithEnvironment(env).size();
+}
+
 std::unique_ptr<Scheduler> NewLocalScheduler(LocalSchedulerOptions options) {
   return std::make_unique<LocalScheduler>(std::move(options));
 }

@@ -13,7 +13,11 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -305,6 +309,41 @@ void SignalGroup(pid_t pgid, int sig) {
   // signal: never let a bad pid get there.
   if (pgid <= 1) return;
   ::kill(-pgid, sig);
+}
+
+std::vector<pid_t> KillProcessesWithEnvironment(const std::map<std::string, std::string>& env) {
+  std::vector<pid_t> killed;
+  if (env.empty()) return killed;  // would match every process
+  std::vector<std::string> wanted;
+  for (const auto& [name, value] : env) wanted.push_back(name + "=" + value);
+  std::error_code error;
+  for (std::filesystem::directory_iterator it("/proc", error), end; !error && it != end;
+       it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c));
+        })) {
+      continue;
+    }
+    const pid_t pid = static_cast<pid_t>(std::atol(name.c_str()));
+    struct stat info {};
+    if (pid <= 1 || pid == ::getpid() || ::stat(it->path().c_str(), &info) != 0 ||
+        info.st_uid != ::geteuid()) {
+      continue;
+    }
+    std::ifstream in(it->path() / "environ", std::ios::binary);
+    if (!in) continue;  // gone, or not ours to read
+    std::set<std::string> entries;
+    for (std::string entry; std::getline(in, entry, '\0');) entries.insert(std::move(entry));
+    if (!std::all_of(wanted.begin(), wanted.end(),
+                     [&](const std::string& w) { return entries.count(w) != 0; })) {
+      continue;
+    }
+    if (::getpgid(pid) == pid) SignalGroup(pid, SIGKILL);
+    ::kill(pid, SIGKILL);
+    killed.push_back(pid);
+  }
+  return killed;
 }
 
 std::string SignalName(int sig) {

@@ -89,6 +89,14 @@ StatusOr<std::optional<ExitStatus>> TryReap(pid_t pid);
 // no members left is not an error.
 void SignalGroup(pid_t pgid, int sig);
 
+// Sends SIGKILL to every other process of this user whose environment
+// holds each of `env`'s name=value pairs, and to the process group such a
+// process leads. Returns their pids. For processes a dead parent left
+// behind: they are nobody's children, so no waitpid stands guard over their
+// pids, and the environment is what proves they are ours. Reads
+// /proc/<pid>/environ; where there is no /proc it finds nothing.
+std::vector<pid_t> KillProcessesWithEnvironment(const std::map<std::string, std::string>& env);
+
 // "SIGSEGV" for 11; "signal 77" for numbers without a name.
 std::string SignalName(int sig);
 

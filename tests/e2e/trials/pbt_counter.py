@@ -5,11 +5,18 @@ deterministic (a rerun from the same checkpoint reports the same values), and
 it appends every report the runner acknowledged to ``acks.log`` in its
 working directory (the test's folder), so the test knows what must survive.
 
+Each attempt (process) of a trial has a key of its own, derived from its
+per-attempt token: it goes into the ack lines, into each report's context
+(so study.db says which attempt stored which row) and into the checkpoint
+(so the test can tell which attempt wrote it). PBT_COUNTER_PAUSE overrides
+the pause per iteration.
+
 The model is one number moving toward 1 by a fraction ``lr`` per iteration;
 the checkpoint (JSON) holds it, the iteration count and, for generation 2
 on, the state the trial started from.
 """
 
+import hashlib
 import json
 import os
 import time
@@ -17,13 +24,16 @@ import time
 import sherpa
 
 ITERATIONS = 3
-PAUSE = 0.15
+PAUSE = float(os.environ.get('PBT_COUNTER_PAUSE', '0.15'))
 
 
 def main():
     client = sherpa.Client()
     trial = client.get_trial()
     params = trial.parameters
+    # Not the token itself: acks.log need not hold a secret.
+    key = hashlib.sha256(os.environ.get('SHERPA_TOKEN', '').encode()) \
+        .hexdigest()[:16]
     # For the test's clean-up: trials outlive a runner killed with SIGKILL.
     with open('pgid_{}_{}'.format(trial.id, os.getpid()), 'w') as f:
         f.write(str(os.getpgrp()))
@@ -40,17 +50,19 @@ def main():
         time.sleep(PAUSE)
         iteration += 1
         value += params['lr'] * (1.0 - value)
-        client.send_metrics(trial=trial, iteration=iteration, objective=value)
+        client.send_metrics(trial=trial, iteration=iteration, objective=value,
+                            context={'writer': key})
         # Only now is the report acknowledged (durable in study.db).
         with open('acks.log', 'a') as f:
             f.write(json.dumps({'trial': trial.id, 'iteration': iteration,
                                 'objective': value,
-                                'generation': params['generation']}) + '\n')
+                                'generation': params['generation'],
+                                'writer': key, 'pid': os.getpid()}) + '\n')
             f.flush()
             os.fsync(f.fileno())
 
     checkpoint = dict(origin, trial=trial.id, iteration=iteration,
-                      value=value, lr=params['lr'])
+                      value=value, lr=params['lr'], writer=key)
     path = client.checkpoint_path(params['save_to'])
     with open(path + '.tmp', 'w') as f:
         json.dump(checkpoint, f)
