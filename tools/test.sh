@@ -38,10 +38,12 @@ cmake -S . -B build/tsan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSHERPA_WER
 TSAN_TESTS=(storage/storage_test server/server_test client/client_test runner/runner_test
   scheduler/scheduler_test dashboard/dashboard_test)
 cmake --build build/tsan -j"$JOBS" --target sherpa_cli "${TSAN_TESTS[@]##*/}"
+export TSAN_OPTIONS="halt_on_error=1 suppressions=$PWD/tools/tsan.supp"
 for test in "${TSAN_TESTS[@]}"; do
-  TSAN_OPTIONS=halt_on_error=1 "build/tsan/src/$test" --gtest_brief=1
+  "build/tsan/src/$test" --gtest_brief=1
 done
-TSAN_OPTIONS=halt_on_error=1 ctest --test-dir build/tsan --output-on-failure -j"$JOBS" -L e2e
+ctest --test-dir build/tsan --output-on-failure -j"$JOBS" -L e2e
+unset TSAN_OPTIONS
 
 echo "== ASan+UBSan build + tests =="
 cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSHERPA_WERROR=ON \
