@@ -976,7 +976,10 @@ void Runner::SubmitNewTrials(std::unique_lock<std::mutex>& lock) {
       StartTrial(lock, trial, ++attempts_[trial.id], /*restarted=*/true);
       continue;
     }
-    if (algorithm_done_) return;
+    // After DONE the study still hands out the trials queued for
+    // resubmission (a crashed trial may be resubmitted after the algorithm
+    // finished); it answers DONE again, without asking the algorithm, once
+    // there is none.
     StatusOr<Suggestion> suggestion = study_.get_suggestion();
     if (!suggestion.ok()) {
       // Not a usage error: the study ran and cannot go on.

@@ -186,6 +186,35 @@ sherpa trial report -i 1 -o 0.9
         self.assertEqual(dict(db.execute('SELECT id, attempt FROM trials')),
                          {1: 1, 2: 2, 3: 1, 4: 3})
 
+    def test_a_trial_resubmitted_after_the_algorithm_is_done_runs_again(self):
+        # Two trials on three slots: the algorithm answers DONE as soon as
+        # both started. Trial 1 then crashes before reporting; its
+        # resubmission must still run (it used to stay QUEUED while the
+        # study ended).
+        self.write('trial.sh', '''
+echo "$SHERPA_TRIAL_ID" >> attempts.log
+touch started_$SHERPA_TRIAL_ID
+if [ "$SHERPA_TRIAL_ID" = 1 ] && [ ! -e crashed_1 ]; then
+  while [ ! -e started_2 ]; do sleep 0.01; done
+  touch crashed_1
+  exit 3
+fi
+sherpa trial report -i 1 -o 0.9
+''')
+        self.write_spec(random_spec('sh trial.sh', 2, max_concurrent=3,
+                                    resubmit_failed_trials=True,
+                                    max_resubmits=1))
+        result = self.sherpa('run', 'study.json')
+        self.assert_run_ok(result)
+        self.assertIn('trial 1 resubmitted (1 of 1)', result.stderr)
+        self.assertEqual(sorted(self.read('attempts.log').split()),
+                         ['1', '1', '2'])
+        final = self.final_rows(self.results('out'))
+        self.assertEqual({i: r['Status'] for i, r in final.items()},
+                         {1: 'COMPLETED', 2: 'COMPLETED'})
+        self.assertEqual(dict(self.db('out').execute(
+            'SELECT id, attempt FROM trials')), {1: 2, 2: 1})
+
     def test_median_stopping_rule_stops_a_bad_trial(self):
         # Trials 1-3 reach 0.9 for 3 iterations; trial 4 stays at 0.1 and
         # would report 30 iterations if nobody stopped it.
