@@ -38,11 +38,21 @@ class TokenService final : public server::TrialService {
   StatusOr<bool> ShouldStop(TrialId) override { return false; }
   Status EndTrial(TrialId, TrialStatus) override { return OkStatus(); }
   Status RequestStop(TrialId id) override {
-    stopped.push_back(id);
+    std::lock_guard<std::mutex> lock(mu_);
+    stopped_.push_back(id);
     return OkStatus();
   }
   StatusOr<std::string> StudySummaryJson() override { return std::string("{}"); }
-  std::vector<TrialId> stopped;
+  // Read under the lock: the server's thread wrote it, and ThreadSanitizer
+  // cannot see the ordering the HTTP answer gives through a socket.
+  std::vector<TrialId> stopped() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stopped_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<TrialId> stopped_;
 };
 
 class DashboardHttpTest : public ::testing::Test {
@@ -144,12 +154,12 @@ TEST_F(DashboardHttpTest, StoppingNeedsTheStudyToken) {
   httplib::Result anonymous = c.Post("/api/v1/trials/1/stop", "", "application/json");
   ASSERT_TRUE(anonymous);
   EXPECT_EQ(anonymous->status, 401);
-  EXPECT_TRUE(service_.stopped.empty());
+  EXPECT_TRUE(service_.stopped().empty());
   httplib::Result allowed = c.Post(
       "/api/v1/trials/1/stop", {{"Authorization", "Bearer study-token"}}, "", "application/json");
   ASSERT_TRUE(allowed);
   EXPECT_EQ(allowed->status, 200);
-  EXPECT_EQ(service_.stopped, std::vector<TrialId>{1});
+  EXPECT_EQ(service_.stopped(), std::vector<TrialId>{1});
 }
 
 TEST_F(DashboardHttpTest, EventStreamPushesNewObservations) {
