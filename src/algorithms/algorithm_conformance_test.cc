@@ -23,6 +23,7 @@
 #include <gtest/gtest.h>
 
 #include "algorithms/algorithm_cases.h"
+#include "core/status_matchers.h"
 
 #include "sherpa/algorithm.h"
 #include "sherpa/algorithms.h"
@@ -39,27 +40,6 @@ using conformance::AlgorithmCase;
 using conformance::Cases;
 using conformance::ConformanceSpace;
 using conformance::Objective;
-
-const Status& StatusOf(const Status& status) { return status; }
-template <typename T>
-const Status& StatusOf(const StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER(IsOk, "is OK") {
-  const Status& status = StatusOf(arg);
-  if (!status.ok()) *result_listener << "status is " << status;
-  return status.ok();
-}
-
-#define SHERPA_TEST_CONCAT_INNER(a, b) a##b
-#define SHERPA_TEST_CONCAT(a, b) SHERPA_TEST_CONCAT_INNER(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(SHERPA_TEST_CONCAT(statusor_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                              \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();          \
-  lhs = std::move(tmp).value()
 
 // How the driver ends each trial.
 using EndPolicy = std::function<TrialStatus(const Trial&, Study&)>;

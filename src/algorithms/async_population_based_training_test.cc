@@ -21,6 +21,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/status_matchers.h"
+
 #include "sherpa/algorithm.h"
 #include "sherpa/algorithms.h"
 #include "sherpa/parameter.h"
@@ -33,27 +35,6 @@ namespace sherpa {
 namespace {
 
 using ::testing::HasSubstr;
-
-const Status& StatusOf(const Status& status) { return status; }
-template <typename T>
-const Status& StatusOf(const StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER(IsOk, "is OK") {
-  const Status& status = StatusOf(arg);
-  if (!status.ok()) *result_listener << "status is " << status;
-  return status.ok();
-}
-
-#define SHERPA_TEST_CONCAT_INNER(a, b) a##b
-#define SHERPA_TEST_CONCAT(a, b) SHERPA_TEST_CONCAT_INNER(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(SHERPA_TEST_CONCAT(statusor_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                              \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();          \
-  lhs = std::move(tmp).value()
 
 // A distinct, scrambled objective per trial id.
 double Golden(TrialId id) { return std::fmod(static_cast<double>(id) * 0.6180339887498949, 1.0); }

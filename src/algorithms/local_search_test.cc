@@ -16,6 +16,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/status_matchers.h"
+
 #include "sherpa/algorithm.h"
 #include "sherpa/algorithms.h"
 #include "sherpa/parameter.h"
@@ -28,18 +30,6 @@ namespace sherpa {
 namespace {
 
 using ::testing::HasSubstr;
-
-const Status& StatusOf(const Status& status) { return status; }
-template <typename T>
-const Status& StatusOf(const StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER(IsOk, "is OK") {
-  const Status& status = StatusOf(arg);
-  if (!status.ok()) *result_listener << "status is " << status;
-  return status.ok();
-}
 
 ParameterSpace MakeSpace(std::vector<Parameter> parameters) {
   StatusOr<ParameterSpace> space = ParameterSpace::Create(std::move(parameters));

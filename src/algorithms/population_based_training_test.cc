@@ -18,6 +18,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/status_matchers.h"
+
 #include "sherpa/algorithm.h"
 #include "sherpa/algorithms.h"
 #include "sherpa/parameter.h"
@@ -36,18 +38,6 @@ using ::testing::HasSubstr;
 // ---------------------------------------------------------------------------
 // Status helpers.
 
-const Status& StatusOf(const Status& status) { return status; }
-template <typename T>
-const Status& StatusOf(const StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER(IsOk, "is OK") {
-  const Status& status = StatusOf(arg);
-  if (!status.ok()) *result_listener << "status is " << status;
-  return status.ok();
-}
-
 MATCHER_P2(StatusIs, code, message_matcher, "") {
   const Status& status = StatusOf(arg);
   if (status.code() != code) {
@@ -57,15 +47,6 @@ MATCHER_P2(StatusIs, code, message_matcher, "") {
   *result_listener << "status is " << status << ", message ";
   return ::testing::ExplainMatchResult(message_matcher, status.message(), result_listener);
 }
-
-#define SHERPA_TEST_CONCAT_INNER(a, b) a##b
-#define SHERPA_TEST_CONCAT(a, b) SHERPA_TEST_CONCAT_INNER(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(SHERPA_TEST_CONCAT(statusor_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                              \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();          \
-  lhs = std::move(tmp).value()
 
 // ---------------------------------------------------------------------------
 // Trial helpers.

@@ -19,6 +19,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "core/status_matchers.h"
+
 #include "sherpa/algorithm.h"
 #include "sherpa/algorithms.h"
 #include "sherpa/parameter.h"
@@ -31,27 +33,6 @@ namespace sherpa {
 namespace {
 
 using ::testing::HasSubstr;
-
-const Status& StatusOf(const Status& status) { return status; }
-template <typename T>
-const Status& StatusOf(const StatusOr<T>& status_or) {
-  return status_or.status();
-}
-
-MATCHER(IsOk, "is OK") {
-  const Status& status = StatusOf(arg);
-  if (!status.ok()) *result_listener << "status is " << status;
-  return status.ok();
-}
-
-#define SHERPA_TEST_CONCAT_INNER(a, b) a##b
-#define SHERPA_TEST_CONCAT(a, b) SHERPA_TEST_CONCAT_INNER(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(SHERPA_TEST_CONCAT(statusor_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                              \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();          \
-  lhs = std::move(tmp).value()
 
 ParameterSpace MakeSpace(std::vector<Parameter> parameters) {
   StatusOr<ParameterSpace> space = ParameterSpace::Create(std::move(parameters));

@@ -26,6 +26,7 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include "core/status_matchers.h"
 #include "scheduler/process.h"
 
 #include "sherpa/scheduler.h"
@@ -37,15 +38,6 @@ namespace {
 using std::chrono::milliseconds;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-#define SHERPA_TEST_CONCAT_INNER(a, b) a##b
-#define SHERPA_TEST_CONCAT(a, b) SHERPA_TEST_CONCAT_INNER(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(SHERPA_TEST_CONCAT(statusor_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                              \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();          \
-  lhs = std::move(tmp).value()
 
 // --- helpers ---------------------------------------------------------------
 

@@ -28,6 +28,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include "core/status_matchers.h"
+
 #include "sherpa/scheduler.h"
 #include "sherpa/status.h"
 
@@ -37,15 +39,6 @@ namespace {
 using ::testing::HasSubstr;
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
-
-#define SHERPA_TEST_CONCAT_INNER(a, b) a##b
-#define SHERPA_TEST_CONCAT(a, b) SHERPA_TEST_CONCAT_INNER(a, b)
-#define ASSERT_OK_AND_ASSIGN(lhs, expr) \
-  ASSERT_OK_AND_ASSIGN_IMPL(SHERPA_TEST_CONCAT(statusor_, __LINE__), lhs, expr)
-#define ASSERT_OK_AND_ASSIGN_IMPL(tmp, lhs, expr) \
-  auto tmp = (expr);                              \
-  ASSERT_TRUE(tmp.ok()) << tmp.status();          \
-  lhs = std::move(tmp).value()
 
 // Generous: the machine may be busy with other builds and tests.
 constexpr milliseconds kLongWait{10000};
