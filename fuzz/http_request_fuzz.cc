@@ -136,7 +136,8 @@ void CheckResponses(std::string_view out, std::string_view input) {
       out.remove_prefix(length);
     }
     if (json && !encoded && !body.empty()) {
-      Check(json::Parse(body).ok(), "a JSON answer that does not parse", body);
+      Check(json::Parse(body).ok(), "a JSON answer that does not parse",
+            std::string(head) + "\n\n" + body);
     }
   }
 }

@@ -248,6 +248,22 @@ TEST_F(HttpServerTest, StudySummaryNeedsTheStudyToken) {
   EXPECT_EQ(r->body, "{\"trials\":2}");
 }
 
+// A Range header must not cut an answer: a client asking for bytes 0-3 of a
+// 404 used to get `{"er` (found by the fuzzer).
+TEST_F(HttpServerTest, RangeHeadersAreIgnored) {
+  httplib::Headers headers = Auth("t1");
+  headers.emplace("Range", "bytes=0-3");
+  auto missing = client_->Get("/api/v1/trials/7", headers);
+  ASSERT_TRUE(missing);
+  EXPECT_EQ(missing->status, 403);
+  EXPECT_FALSE(missing->has_header("Content-Range"));
+  EXPECT_TRUE(json::Parse(missing->body).ok()) << missing->body;
+  auto found = client_->Get("/api/v1/trials/1", headers);
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->status, 200);
+  EXPECT_THAT(found->body, HasSubstr("\"load_from\":\"\""));
+}
+
 // The fuzzer's way in (fuzz/http_request_fuzz.cc): the same routes, on bytes.
 TEST(HttpServerBytesTest, ServeBytesAnswersPipelinedRequestsLikeAConnection) {
   ScriptedService service;
