@@ -182,7 +182,8 @@ struct RunnerTimes {
 };
 
 struct StudyRun {
-  double wall = 0;  // seconds in optimize()
+  double wall = 0;                   // seconds in optimize()
+  int64_t called = 0, returned = 0;  // CLOCK_REALTIME ns around optimize()
   CpuUse cpu;
   sherpa::OptimizeResult result;
   std::vector<TrialTimes> times;  // sorted by start
@@ -230,7 +231,9 @@ class Bench {
 
     StudyRun run;
     const CpuSnapshot before = TakeCpuSnapshot();
+    run.called = RealtimeNs();
     sherpa::StatusOr<sherpa::OptimizeResult> result = sherpa::optimize(std::move(o));
+    run.returned = RealtimeNs();
     const CpuSnapshot after = TakeCpuSnapshot();
     Check(result.status());
     run.wall = Seconds(after.at - before.at);
@@ -411,12 +414,25 @@ SleepFigures RunSleep(Bench& bench, int64_t trials, bool libc_trial, const std::
     if (it == r.runner.end()) continue;
     extra.push_back(1e-6 * static_cast<double>(it->second.ended - it->second.started) - kSleepMs);
   }
+  // The study's fixed costs: optimize() called -> first trial started, and
+  // last trial ended -> optimize() returned.
+  int64_t first_start = INT64_MAX, last_end = 0;
+  for (const auto& [id, times] : r.runner) {
+    first_start = std::min(first_start, times.started);
+    last_end = std::max(last_end, times.ended);
+  }
+  double mean_extra = 0;
+  for (double e : extra) mean_extra += e / static_cast<double>(extra.size());
   std::printf(
       "  (c) %s: %lld trials in %.3f s vs ideal %.3f s: overhead %.2f%%\n"
-      "      per trial, runner's spawn to runner's end minus the sleep: median %.2f ms, p90 %.2f\n"
+      "      per trial, runner's spawn to runner's end minus the sleep: median %.2f ms, "
+      "mean %.2f, p90 %.2f\n"
+      "      fixed: optimize() -> first start %.1f ms, last end -> optimize() returned %.1f ms\n"
       "      %s\n      %s\n",
       label.c_str(), static_cast<long long>(trials), f.wall, f.ideal, 100 * f.overhead,
-      Median(extra), Percentile(extra, 0.9), LifeLine(r).c_str(),
+      Median(extra), mean_extra, Percentile(extra, 0.9),
+      1e-6 * static_cast<double>(first_start - r.called),
+      1e-6 * static_cast<double>(r.returned - last_end), LifeLine(r).c_str(),
       CpuLine(r, static_cast<size_t>(trials)).c_str());
   std::fflush(stdout);
   return f;

@@ -26,6 +26,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include "core/status_matchers.h"
@@ -171,6 +172,41 @@ TEST(JobStateNameTest, NamesEveryState) {
   EXPECT_STREQ(JobStateName(JobState::kCompleted), "COMPLETED");
   EXPECT_STREQ(JobStateName(JobState::kFailed), "FAILED");
   EXPECT_STREQ(JobStateName(JobState::kKilled), "KILLED");
+}
+
+// The inode of `path`, 0 if it does not exist.
+ino_t InodeOf(const std::filesystem::path& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+// Output files are not created on the way from one job's end to the next
+// one's start: a spare made while jobs run becomes the next output file. An
+// output file that exists (a trial run again) is appended to, never replaced.
+TEST_F(LocalSchedulerTest, OutputFilesComeFromASpareMadeAhead) {
+  Start();
+  const std::filesystem::path spare = dir_ / ".sherpa-spare-output";
+  ASSERT_OK_AND_ASSIGN(JobId first, scheduler_->submit(Spec("echo one", "first")));
+  EXPECT_EQ(WaitForEnd(first).state, JobState::kCompleted);
+  const auto deadline = Clock::now() + kLongWait;
+  while (InodeOf(spare) == 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  const ino_t spare_inode = InodeOf(spare);
+  ASSERT_NE(spare_inode, 0u) << "no spare output file was made";
+
+  std::ofstream(dir_ / "again.out") << "earlier\n";
+  ASSERT_OK_AND_ASSIGN(JobId again, scheduler_->submit(Spec("echo later", "again")));
+  EXPECT_EQ(WaitForEnd(again).state, JobState::kCompleted);
+  EXPECT_EQ(ReadFile(dir_ / "again.out"), "earlier\nlater\n");
+
+  ASSERT_OK_AND_ASSIGN(JobId second, scheduler_->submit(Spec("echo two", "second")));
+  EXPECT_EQ(WaitForEnd(second).state, JobState::kCompleted);
+  EXPECT_EQ(InodeOf(dir_ / "second.out"), spare_inode);
+  EXPECT_EQ(ReadFile(dir_ / "second.out"), "two\n");
+
+  scheduler_.reset();
+  EXPECT_EQ(InodeOf(spare), 0u) << "the spare outlived its scheduler";
 }
 
 TEST_F(LocalSchedulerTest, MapsExitCodes) {
