@@ -8,6 +8,10 @@
 #   tools/fuzz.sh --available            exit 0 if clang and libFuzzer work here
 #   tools/fuzz.sh --update-docs [secs]   also rewrite the table in docs/reliability.md
 #
+# SHERPA_FUZZ_SEED: libFuzzer's -seed (0, the default: a new one each run).
+# CI sets it so that a run explores the same inputs each time and fails only
+# on what a change broke; new ground is covered by longer local runs.
+#
 # Prints, and writes to build/fuzz/report.md, one row per target: executions
 # run, corpus size, and bugs found and fixed (the inputs kept under
 # fuzz/regressions/<target>, one per bug). New corpus entries go to
@@ -91,6 +95,7 @@ for source in fuzz/*_fuzz.cc; do
   status=0
   # -timeout: one input taking over 10 s is a hang, reported as a failure.
   "$BUILD/fuzz/$target" -max_total_time="$SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+    -seed="${SHERPA_FUZZ_SEED:-0}" \
     -print_final_stats=1 -artifact_prefix="$artifacts" ${dict:+-dict="$dict"} "${dirs[@]}" \
     >"$log" 2>&1 || status=$?
   runs="$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)"

@@ -54,7 +54,7 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 echo "== fuzzers (clang + libFuzzer) =="
 if tools/fuzz.sh --available; then
-  tools/fuzz.sh "${SHERPA_FUZZ_SECONDS:-20}"
+  SHERPA_FUZZ_SEED="${SHERPA_FUZZ_SEED:-1}" tools/fuzz.sh "${SHERPA_FUZZ_SECONDS:-20}"
 else
   echo "!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!!"
   echo "!! SKIPPED: the fuzzers; clang++ with libFuzzer is not installed      !!"
