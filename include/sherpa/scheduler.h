@@ -87,6 +87,17 @@ class Scheduler {
   // Asks the job to end; it then ends as kKilled.
   virtual Status kill(const JobId& job) = 0;
 
+  // Ends jobs that an earlier runner of the same study submitted and can no
+  // longer follow (it was killed), by the ids it recorded; ids of jobs that
+  // have ended are fine. A cluster job outlives its runner and would go on
+  // writing the checkpoints of the attempt that replaces it. The default does
+  // nothing: the local scheduler's orphans are processes, which the runner
+  // finds by their environment (KillOrphanedJobs).
+  virtual Status cancel_left_over(const std::vector<JobId>& jobs) {
+    (void)jobs;
+    return OkStatus();
+  }
+
   // How many jobs can run at once given the scheduler's resources (0: no
   // limit of its own).
   virtual size_t capacity() const { return 0; }

@@ -1,7 +1,9 @@
 #include "runner/replay.h"
 
+#include <map>
 #include <set>
 #include <string>
+#include <vector>
 
 namespace sherpa::runner {
 
@@ -15,6 +17,7 @@ StatusOr<ReplayOutcome> Replay(const std::vector<StoredEvent>& events, Study& st
   // Which trials never ended, and the attempt each finished trial ended in.
   std::set<TrialId> open;
   std::map<TrialId, int> final_attempt;
+  std::map<TrialId, std::vector<std::string>> jobs;  // of the attempts since the last end
   for (const StoredEvent& e : events) {
     switch (e.kind) {
       case EventKind::kTrialCreated:
@@ -23,11 +26,13 @@ StatusOr<ReplayOutcome> Replay(const std::vector<StoredEvent>& events, Study& st
         break;
       case EventKind::kTrialEnded:
         open.erase(e.trial_id);
+        jobs.erase(e.trial_id);  // an ended attempt's job was seen to end
         break;
       case EventKind::kTrialStarted:
       case EventKind::kTrialRestarted:
         final_attempt[e.trial_id] = e.attempt;
         outcome.attempts[e.trial_id] = e.attempt;
+        if (!e.job_id.empty()) jobs[e.trial_id].push_back(e.job_id);
         break;
       case EventKind::kObservation:
         break;
@@ -87,7 +92,13 @@ StatusOr<ReplayOutcome> Replay(const std::vector<StoredEvent>& events, Study& st
     }
   }
 
-  for (TrialId id : open) outcome.unfinished.push_back(study.results().Find(id)->trial());
+  for (TrialId id : open) {
+    outcome.unfinished.push_back(study.results().Find(id)->trial());
+    auto started = jobs.find(id);
+    if (started == jobs.end()) continue;
+    outcome.left_over_jobs.insert(outcome.left_over_jobs.end(), started->second.begin(),
+                                  started->second.end());
+  }
   return outcome;
 }
 

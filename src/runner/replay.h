@@ -24,6 +24,9 @@ struct ReplayOutcome {
   // observations are left out of the study, because the new attempt reports
   // those iterations again.
   std::vector<Trial> unfinished;
+  // The scheduler job ids of the attempts of `unfinished` trials: jobs an
+  // earlier runner started that may still run (on a cluster they outlive it).
+  std::vector<std::string> left_over_jobs;
   // The last attempt number of every trial that was started.
   std::map<TrialId, int> attempts;
   // How many times each trial was resubmitted.

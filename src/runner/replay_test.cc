@@ -215,5 +215,40 @@ TEST(ReplayTest, ResubmittedTrialsAreQueuedAgain) {
   EXPECT_FALSE(resumed.results().Find(t.id)->finalized());
 }
 
+// The jobs to cancel on resume: every started attempt of a trial that had
+// not ended (an earlier resume's attempt too), none of an ended trial.
+TEST(ReplayTest, ListsTheJobsOfUnfinishedTrialsAsLeftOver) {
+  Study original(Space(), *RandomSearch(3), true, nullptr, 5);
+  std::vector<StoredEvent> log;
+  auto add = [&log](EventKind kind, TrialId id, int attempt, const std::string& job) {
+    StoredEvent e;
+    e.kind = kind;
+    e.trial_id = id;
+    e.attempt = attempt;
+    e.job_id = job;
+    if (kind == EventKind::kTrialEnded) e.status = TrialStatus::kCompleted;
+    log.push_back(e);
+  };
+  for (int i = 0; i < 3; ++i) {
+    Trial t = original.get_suggestion()->trial();
+    StoredEvent created;
+    created.kind = EventKind::kTrialCreated;
+    created.trial_id = t.id;
+    created.trial = t;
+    log.push_back(created);
+  }
+  add(EventKind::kTrialStarted, 1, 1, "101");
+  add(EventKind::kTrialStarted, 2, 1, "102");
+  add(EventKind::kTrialStarted, 3, 1, "103");
+  add(EventKind::kTrialEnded, 1, 1, "");
+  // The runner died; the resumed one restarted trial 2, then died as well.
+  add(EventKind::kTrialRestarted, 2, 2, "202");
+
+  Study resumed(Space(), *RandomSearch(3), true, nullptr, 5);
+  StatusOr<ReplayOutcome> outcome = Replay(log, resumed);
+  ASSERT_TRUE(outcome.ok()) << outcome.status();
+  EXPECT_THAT(outcome->left_over_jobs, ::testing::UnorderedElementsAre("102", "202", "103"));
+}
+
 }  // namespace
 }  // namespace sherpa::runner

@@ -701,6 +701,21 @@ Status Runner::Resume() {
   std::lock_guard<std::mutex> lock(mu_);
   SHERPA_ASSIGN_OR_RETURN(runner::ReplayOutcome outcome, runner::Replay(events, study_));
   restarts_ = std::move(outcome.unfinished);
+  if (!outcome.left_over_jobs.empty() && options_.scheduler.name != "local") {
+    // Before anything starts again: such a job would go on writing the
+    // checkpoint its new attempt writes. The local scheduler's orphans were
+    // ended by their environment already (Init).
+    const Status cancelled = scheduler_->cancel_left_over(outcome.left_over_jobs);
+    if (cancelled.ok()) {
+      progress_.Event("cancelled " + std::to_string(outcome.left_over_jobs.size()) + " " +
+                      options_.scheduler.name +
+                      " job(s) of trials the previous runner left unfinished");
+    } else {
+      progress_.Event("could not cancel the " + options_.scheduler.name +
+                      " jobs the previous runner left (" + cancelled.ToString() +
+                      "); cancel them by hand if they still run");
+    }
+  }
   attempts_ = std::move(outcome.attempts);
   resubmits_ = std::move(outcome.resubmits);
   for (const TrialRecord& record : study_.results().trials()) {

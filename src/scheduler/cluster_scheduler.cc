@@ -112,6 +112,11 @@ class ClusterScheduler final : public Scheduler {
     return out;
   }
 
+  Status cancel_left_over(const std::vector<JobId>& ids) override {
+    if (ids.empty()) return OkStatus();
+    return backend_->Cancel(ids);
+  }
+
   Status kill(const JobId& id) override {
     {
       std::lock_guard<std::mutex> lock(mu_);

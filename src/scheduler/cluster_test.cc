@@ -11,6 +11,9 @@
 // SHERPA_CLUSTER_BENCH=1 also runs SlurmHandOff, which prints the hand-off
 // latency and the throughput of the Slurm path.
 
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,11 +27,13 @@
 #include <memory>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "scheduler/cluster_scheduler.h"
 #include "scheduler/cluster_testing.h"
@@ -329,6 +334,80 @@ algorithm: {name: RandomSearch, max_num_trials: 1}
   const std::vector<storage::StoredTrial> trials = Trials();
   ASSERT_EQ(trials.size(), 1u);
   EXPECT_EQ(trials[0].state, "COMPLETED");
+}
+
+// Runs `argv` with stdout and stderr to `log`; returns its pid.
+pid_t StartProcess(const std::vector<std::string>& argv, const std::string& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::vector<char*> args;
+  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+  args.push_back(nullptr);
+  pid_t pid = -1;
+  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  return rc == 0 ? pid : -1;
+}
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+bool ProcessExists(pid_t pid) { return ::kill(pid, 0) == 0; }
+
+// A runner killed with SIGKILL leaves its cluster jobs running (unlike local
+// trials, they are not its processes). `sherpa resume` cancels them before
+// it runs their trials again: the old job would otherwise go on, holding a
+// slot and writing the checkpoint of the attempt that replaces it.
+TEST_P(ClusterStudyTest, ResumeCancelsTheJobsAKilledRunnerLeft) {
+  const std::string first_pid = dir_ + "/first_pid";
+  // The first attempt records its pid and sleeps; the next one reports.
+  const std::string trial =
+      Trial("trial.sh", "if [ ! -e " + first_pid + " ]; then\n  echo $$ > " + first_pid +
+                            ".tmp\n  mv " + first_pid + ".tmp " + first_pid +
+                            "\n  exec sleep 600\nfi\n"
+                            "$S trial report -i 1 -o 1\n");
+  std::ofstream(dir_ + "/spec.yaml") << Spec(R"(parameters:
+  - {name: x, type: continuous, range: [0.0, 1.0]}
+algorithm: {name: RandomSearch, max_num_trials: 1}
+)",
+                                             trial);
+  const std::string log = dir_ + "/runner.log";
+  const pid_t runner = StartProcess({SHERPA_CLI_PATH, "run", dir_ + "/spec.yaml"}, log);
+  ASSERT_GT(runner, 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+  while (!fs::exists(first_pid) && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(fs::exists(first_pid)) << ReadText(log);
+  // Past the runner's lazy commit of "trial started" (at most 20 ms).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ::kill(runner, SIGKILL);
+  int ignored = 0;
+  ::waitpid(runner, &ignored, 0);
+  const pid_t orphan = static_cast<pid_t>(std::stol(ReadText(first_pid)));
+  ASSERT_TRUE(ProcessExists(orphan)) << "the killed runner's job should still run";
+
+  const pid_t resume = StartProcess({SHERPA_CLI_PATH, "resume", dir_ + "/out"}, log);
+  ASSERT_GT(resume, 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(resume, &status, 0), resume);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadText(log);
+  EXPECT_THAT(ReadText(log), HasSubstr("cancelled 1 " + GetParam().scheduler + " job(s)"));
+  const std::vector<storage::StoredTrial> trials = Trials();
+  ASSERT_EQ(trials.size(), 1u);
+  EXPECT_EQ(trials[0].state, "COMPLETED");
+  // The cluster ends the cancelled job's processes within a few seconds.
+  const auto gone_by = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (ProcessExists(orphan) && std::chrono::steady_clock::now() < gone_by) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_FALSE(ProcessExists(orphan)) << "the job left by the killed runner still runs";
 }
 
 TEST_P(ClusterStudyTest, AStudySurvivesSchedulerCommandsThatFailOnce) {
