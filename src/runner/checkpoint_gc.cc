@@ -1,6 +1,7 @@
 #include "runner/checkpoint_gc.h"
 
 #include <filesystem>
+#include <iterator>
 
 namespace sherpa::runner {
 namespace {
@@ -45,14 +46,92 @@ CheckpointCollector::CheckpointCollector(std::string checkpoint_dir)
 
 void CheckpointCollector::OnTrialCreated(const Trial& trial) {
   auto generation = trial.parameters.find(kGenerationKey);
+  auto member = trial.parameters.find(kMemberKey);
   const std::string* save_to = StringParam(trial.parameters, kSaveToKey);
   const std::string* lineage = StringParam(trial.parameters, kLineageKey);
+  if (member != trial.parameters.end() && member->second.is_int() && save_to) {
+    const std::string* load_from = StringParam(trial.parameters, kLoadFromKey);
+    Interval interval{trial.id, *save_to, load_from ? *load_from : "",
+                      lineage ? SplitLineage(*lineage) : std::vector<std::string>{}};
+    members_[member->second.as_int()].push_back(interval);
+    open_[trial.id] = std::move(interval);
+    return;
+  }
   if (generation == trial.parameters.end() || !generation->second.is_int() || !save_to) return;
   generations_[generation->second.as_int()].push_back(
       Member{*save_to, lineage ? SplitLineage(*lineage) : std::vector<std::string>{}});
 }
 
+void CheckpointCollector::KeepBest(const std::optional<BestResult>& best,
+                                   std::set<std::string>& keep) {
+  if (!best) return;
+  if (const std::string* s = StringParam(best->parameters, kSaveToKey)) keep.insert(*s);
+  if (const std::string* l = StringParam(best->parameters, kLineageKey)) {
+    for (std::string& name : SplitLineage(*l)) keep.insert(std::move(name));
+  }
+}
+
+std::vector<std::string> CheckpointCollector::CollectMembers(const Results& results) {
+  // Intervals that ended since the last sweep become candidates; a
+  // resubmitted one (reopened: not ended any more) is open again.
+  for (auto it = open_.begin(); it != open_.end();) {
+    const TrialRecord* record = results.Find(it->first);
+    if (record == nullptr || !record->finalized()) {
+      ++it;
+      continue;
+    }
+    kept_.insert(*it);
+    it = open_.erase(it);
+  }
+  for (auto it = kept_.begin(); it != kept_.end();) {
+    const TrialRecord* record = results.Find(it->first);
+    if (record != nullptr && !record->finalized()) {
+      open_.insert(*it);
+      it = kept_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+
+  std::set<std::string> keep;
+  auto keep_chain = [&keep](const Interval& interval) {
+    keep.insert(interval.save_to);
+    keep.insert(interval.lineage.begin(), interval.lineage.end());
+  };
+  for (const auto& [id, interval] : open_) keep_chain(interval);
+  for (auto& [member, intervals] : members_) {
+    // The member's checkpoint: its last COMPLETED interval that reported.
+    // Older intervals of the member can never be loaded again, so they are
+    // dropped here (open_ and kept_ hold their own copies).
+    for (auto it = intervals.rbegin(); it != intervals.rend(); ++it) {
+      const TrialRecord* record = results.Find(it->id);
+      if (record != nullptr && record->status() == TrialStatus::kCompleted &&
+          record->last() != nullptr) {
+        keep_chain(*it);
+        intervals.erase(intervals.begin(), std::prev(it.base()));
+        break;
+      }
+    }
+    // Its latest interval: if it failed it may be resubmitted and load the
+    // same checkpoint again.
+    if (!intervals.empty()) keep_chain(intervals.back());
+  }
+  KeepBest(results.Best(), keep);
+
+  std::vector<std::string> deleted;
+  for (auto it = kept_.begin(); it != kept_.end();) {
+    if (keep.count(it->second.save_to)) {
+      ++it;
+      continue;
+    }
+    if (RemoveCheckpoint(dir_, it->second.save_to)) deleted.push_back(it->second.save_to);
+    it = kept_.erase(it);
+  }
+  return deleted;
+}
+
 std::vector<std::string> CheckpointCollector::Collect(const Results& results) {
+  if (!members_.empty()) return CollectMembers(results);
   std::vector<std::string> deleted;
   if (generations_.empty()) return deleted;
   const int64_t newest = generations_.rbegin()->first;
@@ -72,12 +151,7 @@ std::vector<std::string> CheckpointCollector::Collect(const Results& results) {
       keep.insert(m.lineage.begin(), m.lineage.end());
     }
   }
-  if (best) {
-    if (const std::string* s = StringParam(best->parameters, kSaveToKey)) keep.insert(*s);
-    if (const std::string* l = StringParam(best->parameters, kLineageKey)) {
-      for (std::string& name : SplitLineage(*l)) keep.insert(std::move(name));
-    }
-  }
+  KeepBest(best, keep);
 
   for (auto it = generations_.begin(); it != generations_.end() && it->first <= newest - 2; ++it) {
     if (it->first > collected_through_) {

@@ -9,12 +9,23 @@
 // instead of growing with population x generations (Ray Tune's most common
 // PBT complaint).
 //
+// Asynchronous PBT (trials carry `member`) has no generations: a member's
+// next interval loads the checkpoint of its own last COMPLETED interval that
+// reported, or copies another member's such checkpoint. So the checkpoints
+// that can still be loaded are, per member, that one checkpoint, plus what
+// the intervals that have not ended load and save (a failed interval that is
+// resubmitted loads its load_from again). Their ancestors are kept too, as
+// any of them may become the best trial, whose chain is never deleted: about
+// one checkpoint per member and per running interval plus the trunk their
+// lineages share, whatever the study's length.
+//
 // It manages `<checkpoint_dir>/<save_to>` (a file or a folder) and files
 // named `<save_to>.<extension>` there.
 #ifndef SHERPA_RUNNER_CHECKPOINT_GC_H_
 #define SHERPA_RUNNER_CHECKPOINT_GC_H_
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -39,7 +50,24 @@ class CheckpointCollector {
     std::string save_to;
     std::vector<std::string> lineage;  // load_from chain, oldest first
   };
+  struct Interval {  // one trial of an asynchronous PBT member
+    TrialId id = 0;
+    std::string save_to;
+    std::string load_from;
+    std::vector<std::string> lineage;  // load_from chain, oldest first
+  };
+
+  std::vector<std::string> CollectMembers(const Results& results);
+  // Keeps the best trial's checkpoint and its whole chain.
+  static void KeepBest(const std::optional<BestResult>& best, std::set<std::string>& keep);
+
   std::string dir_;
+  // Asynchronous PBT: each member's intervals in the order handed out, the
+  // intervals not seen ended, and those ended whose checkpoint is still on
+  // disk (in keep at the last sweep).
+  std::map<int64_t, std::vector<Interval>> members_;
+  std::map<TrialId, Interval> open_;
+  std::map<TrialId, Interval> kept_;
   std::map<int64_t, std::vector<Member>> generations_;
   int64_t collected_through_ = 0;  // generations <= this were swept
   std::set<std::string> pending_;  // swept but kept for a live lineage or the best trial

@@ -2,6 +2,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
+#include <set>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -74,6 +77,83 @@ TEST_F(CheckpointGcTest, DiskStaysBoundedAndLiveLineagesSurvive) {
   for (size_t start = 0, comma; (comma = lineage.find(',', start)) != std::string::npos;
        start = comma + 1) {
     EXPECT_TRUE(fs::exists(dir_ / lineage.substr(start, comma - start)));
+  }
+}
+
+// Asynchronous PBT: no generations, members at different intervals, trials
+// ending out of order, some failing (half of those resubmitted). Every
+// checkpoint a trial loads, first run or re-run, is still there; disk use
+// stays at about one checkpoint per member and per running interval plus
+// the best trial's chain.
+TEST_F(CheckpointGcTest, AsynchronousPbtKeepsWhatMembersCanLoadAndNothingMore) {
+  const ParameterSpace space = *ParameterSpace::Create({Continuous("x", {0.1, 1.0})});
+  PopulationBasedTrainingOptions o;
+  o.mode = PbtMode::kAsynchronous;
+  o.population_size = 6;
+  o.num_generations = 40;
+  Study study(space, *PopulationBasedTraining(space, o), /*lower_is_better=*/false, nullptr, 3);
+  CheckpointCollector gc(dir_.string());
+  std::mt19937_64 rng(7);
+  std::vector<Trial> running;
+  std::set<TrialId> resubmitted;
+  size_t most = 0, loads = 0, reruns = 0, failures = 0;
+  auto start = [&](const Trial& t) {
+    const std::string load_from = t.parameters.at("load_from").as_string();
+    if (!load_from.empty()) {
+      ++loads;
+      EXPECT_TRUE(fs::exists(dir_ / load_from)) << "trial " << t.id << " loads " << load_from;
+    }
+    running.push_back(t);
+  };
+  for (;;) {
+    while (running.size() < 4) {
+      Suggestion s = *study.get_suggestion();
+      if (!s.is_trial()) break;
+      // A resubmitted trial comes back as a suggestion; the runner tells
+      // the collector about new trials only.
+      if (!resubmitted.erase(s.trial().id)) gc.OnTrialCreated(s.trial());
+      start(s.trial());
+    }
+    if (running.empty()) break;
+    const size_t pick = std::uniform_int_distribution<size_t>(0, running.size() - 1)(rng);
+    const Trial t = running[pick];
+    running.erase(running.begin() + static_cast<std::ptrdiff_t>(pick));
+    if (std::uniform_real_distribution<double>(0, 1)(rng) < 0.15) {
+      ++failures;
+      ASSERT_TRUE(study.finalize(t, TrialStatus::kFailed).ok());
+      if (std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
+        ASSERT_TRUE(study.add_trial(t).ok());  // resubmitted, as the runner does
+        resubmitted.insert(t.id);
+        ++reruns;
+        gc.Collect(study.results());
+        continue;
+      }
+    } else {
+      Save(t.parameters.at("save_to").as_string());
+      ASSERT_TRUE(study.add_observation(t, 1, t.parameters.at("x").as_number()).ok());
+      ASSERT_TRUE(study.finalize(t).ok());
+    }
+    gc.Collect(study.results());
+    most = std::max(most, CountCheckpoints());
+  }
+  const size_t trials = study.results().num_trials();
+  EXPECT_GE(trials, 6u * 40u);
+  EXPECT_GT(loads, trials / 2);
+  EXPECT_GT(reruns, 3u);
+  EXPECT_GT(failures, 6u);
+  // Kept: each member's checkpoint and the running intervals' load_from,
+  // with the chains they descend from (any of them may become the best).
+  // Lineages of members that keep their own line coalesce slowly, so this is
+  // more than one trunk, yet far from everything.
+  EXPECT_LT(most * 3, trials) << "peak " << most << " of " << trials << " checkpoints";
+  EXPECT_LT(CountCheckpoints() * 3, trials);
+  std::optional<BestResult> best = study.get_best_result();
+  ASSERT_TRUE(best.has_value());
+  EXPECT_TRUE(fs::exists(dir_ / best->parameters.at("save_to").as_string()));
+  std::string lineage = best->parameters.at("lineage").as_string();
+  for (size_t begin = 0, comma; (comma = lineage.find(',', begin)) != std::string::npos;
+       begin = comma + 1) {
+    EXPECT_TRUE(fs::exists(dir_ / lineage.substr(begin, comma - begin)));
   }
 }
 

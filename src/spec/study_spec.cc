@@ -712,13 +712,6 @@ StatusOr<OptimizeOptions> Build(const Json& tree) {
   }
   if (auto v = tree.find("checkpoint_gc"); v != tree.end()) {
     SHERPA_ASSIGN_OR_RETURN(o.checkpoint_gc, ReadBool(*v, "checkpoint_gc"));
-    const Json& algorithm = tree["algorithm"];
-    if (o.checkpoint_gc && algorithm.is_object() && algorithm.value("mode", "") == "asynchronous") {
-      // The collector keeps two generations; an asynchronous member may
-      // load a checkpoint of any age.
-      return InvalidArgumentError(
-          "checkpoint_gc: supports generational PBT only, not algorithm.mode asynchronous");
-    }
   }
   if (auto v = tree.find("server"); v != tree.end()) {
     if (!v->is_object()) return Expected("server", "a mapping with host and/or port", *v);

@@ -494,9 +494,6 @@ command: ./t
   EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous, "
                              "population_size: 1}\n"),
               HasSubstr("population_size must be at least 2 in asynchronous mode"));
-  EXPECT_THAT(ErrorOf(base + "algorithm: {name: PopulationBasedTraining, mode: asynchronous}\n"
-                             "checkpoint_gc: true\n"),
-              HasSubstr("checkpoint_gc: supports generational PBT only"));
 }
 
 TEST(StudySpecTest, ReplaySpecRoundTripsInYamlAndJson) {

@@ -127,6 +127,55 @@ class PbtCheckpointTest(sherpa_e2e.StudyTestCase):
             os.path.join(sherpa_e2e.QUICKSTART, 'trial.sh')))
         self.check_checkpoints(final, observations, has_batch_size=False)
 
+    def test_checkpoint_gc_deletes_only_what_no_member_can_load(self):
+        # A trial that finds its load_from gone fails, so a study in which
+        # every trial COMPLETED never lost a checkpoint it needed.
+        trial = self.write('gc_trial.sh', """set -e
+load=$(sherpa trial get -p load_from)
+save=$(sherpa trial get -p save_to)
+x=$(sherpa trial get -p x)
+base=0
+if [ -n "$load" ]; then
+  path="$SHERPA_OUTPUT_DIR/checkpoints/$load"
+  [ -f "$path" ] || { echo "checkpoint $load is gone" >&2; exit 3; }
+  base=$(cat "$path")
+fi
+score=$(awk "BEGIN { print $base + $x }")
+echo "$score" > "$SHERPA_OUTPUT_DIR/checkpoints/$save"
+sherpa trial report -i 1 -o "$score"
+""")
+        for mode, population, generations in (('generational', 4, 6),
+                                              ('asynchronous', 4, 8)):
+            with self.subTest(mode):
+                out = 'out_' + mode
+                self.write_spec({
+                    'parameters': [{'name': 'x', 'type': 'continuous',
+                                    'range': [0.0, 1.0]}],
+                    'algorithm': {'name': 'PopulationBasedTraining',
+                                  'mode': mode,
+                                  'population_size': population,
+                                  'num_generations': generations},
+                    'lower_is_better': False,
+                    'command': 'sh ' + shlex.quote(trial),
+                    'max_concurrent': 2,
+                    'output_dir': out,
+                    'checkpoint_gc': True,
+                    'seed': 5,
+                }, name=mode + '.json')
+                self.assert_run_ok(self.sherpa('run', mode + '.json'))
+                final = self.final_rows(self.results(out))
+                self.assertEqual(len(final), population * generations)
+                for trial_id, row in final.items():
+                    self.assertEqual(row['Status'], 'COMPLETED', self.read(
+                        '{}/jobs/trial_{}.out'.format(out, trial_id)))
+                left = os.listdir(self.path(out, 'checkpoints'))
+                self.assertLess(len(left), len(final) * 2 // 3, left)
+                best = max(final.values(),
+                           key=lambda row: float(row['Objective']))
+                chain = [n for n in best['lineage'].split(',') if n]
+                for name in chain + [best['save_to']]:
+                    self.assertIn(name, left, 'the best trial\'s chain')
+
     def test_quickstart_specs_run_as_documented(self):
         # As examples/quickstart/README.md says: from that folder, `sherpa
         # run study.yaml`; and the copy of study_cpp.yaml CMake writes next
