@@ -109,6 +109,12 @@ StatusOr<std::unique_ptr<storage::StudyStore>> OpenStudy(const std::string& dir)
   const fs::path db = fs::path(dir) / "study.db";
   std::error_code ec;
   if (!fs::exists(db, ec)) return NotFoundError("no study in '" + dir + "' (no study.db)");
+  SHERPA_ASSIGN_OR_RETURN(bool holds, storage::StudyStore::HoldsAStudy(db.string()));
+  if (!holds) {
+    return FailedPreconditionError("the study in '" + dir +
+                                   "' never started: its runner stopped before recording it; "
+                                   "start it again with `sherpa run` (it may use this folder)");
+  }
   return storage::StudyStore::Open(db.string(), /*create=*/false);
 }
 

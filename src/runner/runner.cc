@@ -499,16 +499,28 @@ Status Runner::Prepare() {
   if (options_.resume && !fs::exists(db, ec)) {
     return FailedPreconditionError("no study to resume in " + output_dir_ + " (no study.db)");
   }
-  if (!options_.resume && fs::exists(db, ec)) {
+  auto refuse_existing = [this] {
     return FailedPreconditionError(output_dir_ +
                                    " holds a study already; resume it with `sherpa resume " +
                                    output_dir_ + "` or choose another output_dir");
+  };
+  if (!options_.resume) {
+    SHERPA_ASSIGN_OR_RETURN(bool holds, storage::StudyStore::HoldsAStudy(db.string()));
+    if (holds) return refuse_existing();
   }
   fs::create_directories(out / "jobs", ec);
   fs::create_directories(out / "checkpoints", ec);
   if (ec) return InternalError("cannot create " + output_dir_ + ": " + ec.message());
   std::string previous_runner;
   SHERPA_RETURN_IF_ERROR(LockOutputDir(&previous_runner));
+  if (!options_.resume && fs::exists(db, ec)) {
+    // A runner killed before it recorded anything left this study.db (asked
+    // again now that we hold the lock, so it is not a runner's just begun).
+    SHERPA_ASSIGN_OR_RETURN(bool holds, storage::StudyStore::HoldsAStudy(db.string()));
+    if (holds) return refuse_existing();
+    for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(db.string() + suffix, ec);
+    progress_.Event("replaced the empty study.db a stopped runner left in " + output_dir_);
+  }
   if (!previous_runner.empty() && options_.scheduler.name == "local") {
     // A runner killed with SIGKILL (or crashed) left its trials running in
     // their own process groups. Their reports can no longer land (their
@@ -544,15 +556,15 @@ Status Runner::Prepare() {
     SHERPA_RETURN_IF_ERROR(Resume());
   } else {
     study_token_ = RandomToken();
-    SHERPA_RETURN_IF_ERROR(store_->PutMeta("study_token", study_token_));
-    SHERPA_RETURN_IF_ERROR(store_->PutMeta("seed", std::to_string(options_.seed)));
-    SHERPA_RETURN_IF_ERROR(
-        store_->PutMeta("lower_is_better", options_.lower_is_better ? "true" : "false"));
-    SHERPA_RETURN_IF_ERROR(store_->PutMeta("command", options_.command));
-    SHERPA_RETURN_IF_ERROR(store_->PutMeta("working_dir", working_dir_));
-    if (!options_.spec_json.empty()) {
-      SHERPA_RETURN_IF_ERROR(store_->PutMeta("spec", options_.spec_json));
-    }
+    // One commit: a study.db holds a whole study or none (StudyNeverStarted).
+    storage::StudyStore::MetaEntries meta = {
+        {"study_token", study_token_},
+        {"seed", std::to_string(options_.seed)},
+        {"lower_is_better", options_.lower_is_better ? "true" : "false"},
+        {"command", options_.command},
+        {"working_dir", working_dir_}};
+    if (!options_.spec_json.empty()) meta.emplace_back("spec", options_.spec_json);
+    SHERPA_RETURN_IF_ERROR(store_->PutMeta(meta));
   }
   {
     const fs::path token_file = out / "study.token";

@@ -79,8 +79,7 @@ double FiniteOrZero(double d) { return std::isfinite(d) ? d : 0.0; }
 // writer thread once the store is constructed.
 
 struct MetaWrite {
-  std::string key;
-  std::string value;
+  StudyStore::MetaEntries entries;
 };
 
 struct QueueItem {
@@ -133,11 +132,12 @@ class Writer {
           if (const auto* event = std::get_if<StoredEvent>(&item.what)) {
             ApplyEvent(*event, next_seq_++);
           } else {
-            const auto& meta = std::get<MetaWrite>(item.what);
-            Start(put_meta_);
-            put_meta_.bind(1, meta.key);
-            put_meta_.bind(2, meta.value);
-            Run(put_meta_);
+            for (const auto& [key, value] : std::get<MetaWrite>(item.what).entries) {
+              Start(put_meta_);
+              put_meta_.bind(1, key);
+              put_meta_.bind(2, value);
+              Run(put_meta_);
+            }
           }
         }
         db_->exec("COMMIT");
@@ -307,8 +307,8 @@ class SqliteStudyStore final : public StudyStore {
     writer_thread_.join();  // the writer commits what is queued before it exits
   }
 
-  Status PutMeta(const std::string& key, const std::string& value) override {
-    return WaitDurable(Enqueue(MetaWrite{key, value}));
+  Status PutMeta(const MetaEntries& entries) override {
+    return WaitDurable(Enqueue(MetaWrite{entries}));
   }
 
   StatusOr<std::optional<std::string>> GetMeta(const std::string& key) override {
@@ -632,6 +632,24 @@ StatusOr<std::unique_ptr<StudyStore>> StudyStore::Open(const std::string& path, 
     return FromSqlite(path + ": cannot open the study database", e);
   } catch (const std::exception& e) {
     return InternalError(path + ": cannot open the study database: " + e.what());
+  }
+}
+
+StatusOr<bool> StudyStore::HoldsAStudy(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return false;
+  if (std::filesystem::file_size(path, ec) == 0 && !ec) return false;
+  try {
+    SQLite::Database db(path, SQLite::OPEN_READONLY, kBusyTimeoutMs);
+    const int application_id = db.execAndGet("PRAGMA application_id").getInt();
+    if (application_id != kApplicationId) {
+      // Not ours, unless nothing was ever created in it.
+      return db.execAndGet("SELECT count(*) FROM sqlite_master").getInt() != 0;
+    }
+    return db.execAndGet("SELECT count(*) FROM meta WHERE key = 'seed'").getInt() > 0 ||
+           db.execAndGet("SELECT count(*) FROM events").getInt() > 0;
+  } catch (const SQLite::Exception& e) {
+    return FromSqlite(path + ": cannot read the study database", e);
   }
 }
 

@@ -21,6 +21,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "sherpa/status.h"
@@ -82,11 +83,20 @@ class StudyStore {
   // locked); FAILED_PRECONDITION for a file of a newer schema or a file that
   // is not a sherpa study.
   static StatusOr<std::unique_ptr<StudyStore>> Open(const std::string& path, bool create);
+  // False for a file that records no study: missing, empty, or one whose
+  // runner was killed before its metadata commit (no seed, no events). Such
+  // a file may be replaced; a study, or any other database, may not.
+  static StatusOr<bool> HoldsAStudy(const std::string& path);
   virtual ~StudyStore() = default;
 
   // Small key/value metadata (the spec, the seed, the study token, ...),
-  // written synchronously.
-  virtual Status PutMeta(const std::string& key, const std::string& value) = 0;
+  // written synchronously, all `entries` in one transaction: a study's
+  // metadata is on disk whole or not at all.
+  using MetaEntries = std::vector<std::pair<std::string, std::string>>;
+  virtual Status PutMeta(const MetaEntries& entries) = 0;
+  Status PutMeta(const std::string& key, const std::string& value) {
+    return PutMeta(MetaEntries{{key, value}});
+  }
   virtual StatusOr<std::optional<std::string>> GetMeta(const std::string& key) = 0;
 
   // Queues an event for the writer thread and returns its ticket (> 0).

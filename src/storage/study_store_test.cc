@@ -641,6 +641,39 @@ TEST_F(StudyStoreTest, AcknowledgedEventsSurviveSigkill) {
   AppendAndWait(*store, Obs(1, 0, 1000000, 0.5));
 }
 
+// What a runner killed while creating its study leaves may be replaced;
+// a study, or someone else's database, may not.
+TEST_F(StudyStoreTest, HoldsAStudyOnlyOnceSeedOrEventsAreRecorded) {
+  EXPECT_FALSE(*StudyStore::HoldsAStudy(path_));  // missing
+  std::ofstream(path_).close();
+  EXPECT_FALSE(*StudyStore::HoldsAStudy(path_));  // empty file
+  std::filesystem::remove(path_);
+  {
+    auto store = OpenOrDie();  // schema, no metadata yet
+    ASSERT_TRUE(store->PutMeta("study_token", "t").ok());
+  }
+  EXPECT_FALSE(*StudyStore::HoldsAStudy(path_));
+  {
+    auto store = OpenOrDie(/*create=*/false);
+    // The runner's metadata goes in one commit.
+    ASSERT_TRUE(store->PutMeta({{"seed", "3"}, {"spec", "{}"}, {"command", "true"}}).ok());
+  }
+  EXPECT_TRUE(*StudyStore::HoldsAStudy(path_));
+  auto store = OpenOrDie(/*create=*/false);
+  EXPECT_EQ(*store->GetMeta("spec"), std::optional<std::string>("{}"));
+  EXPECT_EQ(*store->GetMeta("command"), std::optional<std::string>("true"));
+  store.reset();
+
+  const std::string songs = dir_ + "/songs.db";
+  {
+    SQLite::Database raw(songs, SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    raw.exec("CREATE TABLE songs (title TEXT)");
+  }
+  EXPECT_TRUE(*StudyStore::HoldsAStudy(songs));
+  std::ofstream(dir_ + "/notes.db") << "not a database at all, but not empty either\n";
+  EXPECT_FALSE(StudyStore::HoldsAStudy(dir_ + "/notes.db").ok());
+}
+
 TEST_F(StudyStoreTest, ANonSqliteFileIsAClearError) {
   {
     std::ofstream out(path_);

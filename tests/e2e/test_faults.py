@@ -306,6 +306,25 @@ class DiskFaultTest(FaultTestCase):
             self.wait_for(lambda: not sherpa_e2e.pid_alive(pid),
                           'trial process {} to end'.format(pid), timeout=10)
 
+    def test_study_db_left_before_anything_was_recorded_is_reused(self):
+        # A runner killed between creating study.db and its one metadata
+        # commit leaves a study.db that records nothing (here: empty).
+        os.makedirs(self.path('out'))
+        open(self.path('out', 'study.db'), 'w').close()
+        result = self.sherpa('resume', 'out')
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn('never started', result.stderr)
+        self.assertIn('sherpa run', result.stderr)
+        self.write_spec(counter_spec(2))
+        result = self.sherpa('run', 'study.json')
+        self.assert_run_ok(result)
+        self.assertIn('replaced the empty study.db', result.stdout + result.stderr)
+        self.check_study('out', 2, self.acks())
+        # Once it holds a study, `run` refuses the folder.
+        result = self.sherpa('run', 'study.json')
+        self.assertNotEqual(result.returncode, 0)
+        self.assertIn('holds a study already', result.stderr)
+
     def test_full_disk_stops_the_runner_and_resume_completes(self):
         disk = self.mount_tmpfs('8m')
         out = os.path.join(disk, 'out')
