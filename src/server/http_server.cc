@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "json/value_json.h"
+#include "server/connection_pool.h"
 
 namespace sherpa::server {
 namespace {
@@ -66,6 +67,9 @@ StatusOr<TrialId> PathTrialId(const httplib::Request& req) {
 class Server : public httplib::Server {
  public:
   using httplib::Server::process_request;
+  // cpp-httplib ends streamed answers (the dashboard's live events) once its
+  // listening socket is gone; ours is ConnectionPool's, so it is told.
+  void SetListeningSocket(int fd) { svr_sock_ = fd; }
 };
 
 // One connection whose input is a buffer and whose output is a string.
@@ -133,15 +137,8 @@ class HttpServer::Impl {
  public:
   Impl(TrialService* service, HttpServerOptions options)
       : service_(service), options_(std::move(options)) {
-    const size_t threads = options_.threads;
-    server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
-    // Without TCP_NODELAY every answer waits for the client's delayed ACK
-    // (40 ms); with the default of 5 requests per connection, clients keep
-    // reconnecting.
-    server_.set_tcp_nodelay(true);
-    server_.set_keep_alive_max_count(1000000);
-    server_.set_keep_alive_timeout(5);
-    server_.set_read_timeout(std::chrono::seconds(30));
+    // The sockets are ours (ConnectionPool: no polling of idle
+    // connections); cpp-httplib parses, routes and answers each request.
     server_.set_payload_max_length(kMaxBodyBytes);
     // Every answer here is small JSON or a small asset, so a Range header is
     // ignored (RFC 9110 section 14.2 allows it): cpp-httplib 0.11 would
@@ -182,17 +179,19 @@ class HttpServer::Impl {
   }
 
   StatusOr<int> Start() {
-    const int port =
-        options_.port == 0
-            ? server_.bind_to_any_port(options_.host)
-            : (server_.bind_to_port(options_.host, options_.port) ? options_.port : -1);
-    if (port < 0) {
-      return UnavailableError("cannot listen on " + options_.host + ":" +
-                              std::to_string(options_.port) +
+    ConnectionPoolOptions pool;
+    pool.threads = options_.threads;
+    connections_ = std::make_unique<ConnectionPool>(
+        [this](httplib::Stream& stream, bool close, bool& closed) {
+          return server_.process_request(stream, close, closed, nullptr);
+        },
+        pool);
+    StatusOr<int> port = connections_->Start(options_.host, options_.port);
+    if (!port.ok()) {
+      return UnavailableError(port.status().message() +
                               " (address in use or not an address of this machine)");
     }
-    thread_ = std::thread([this] { server_.listen_after_bind(); });
-    while (!server_.is_running()) std::this_thread::yield();
+    server_.SetListeningSocket(connections_->listen_fd());
     return port;
   }
 
@@ -219,10 +218,8 @@ class HttpServer::Impl {
       stopping_ = true;
     }
     stream_cv_.notify_all();
-    if (thread_.joinable()) {
-      server_.stop();
-      thread_.join();
-    }
+    server_.SetListeningSocket(INVALID_SOCKET);
+    if (connections_) connections_->Stop();
   }
 
  private:
@@ -500,7 +497,7 @@ class HttpServer::Impl {
   TrialService* service_;
   HttpServerOptions options_;
   Server server_;
-  std::thread thread_;
+  std::unique_ptr<ConnectionPool> connections_;
   std::atomic<int> streams_{0};
   std::mutex stream_mu_;
   std::condition_variable stream_cv_;

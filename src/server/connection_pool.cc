@@ -1,0 +1,260 @@
+#include "server/connection_pool.h"
+
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+
+namespace sherpa::server {
+namespace {
+
+int Millis(std::chrono::seconds s) {
+  return static_cast<int>(std::min<int64_t>(s.count() * 1000, 1 << 30));
+}
+
+// Waits until `fd` has `events`, for at most `timeout_ms`. With
+// `stop_fd` >= 0, gives up as soon as it is readable (the pool stops).
+bool WaitFor(int fd, short events, int timeout_ms, int stop_fd) {
+  pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
+  const nfds_t n = stop_fd >= 0 ? 2 : 1;
+  for (;;) {
+    const int ready = ::poll(fds, n, timeout_ms);
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready <= 0) return false;
+    if (n == 2 && fds[1].revents != 0) return false;
+    return fds[0].revents != 0;
+  }
+}
+
+std::string AddressText(const sockaddr_storage& addr, int& port) {
+  char text[INET6_ADDRSTRLEN] = {};
+  if (addr.ss_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
+    ::inet_ntop(AF_INET, &in->sin_addr, text, sizeof(text));
+    port = ntohs(in->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(&addr);
+    ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof(text));
+    port = ntohs(in6->sin6_port);
+  }
+  return text;
+}
+
+// A connection as cpp-httplib's Stream. Reads are buffered: its request
+// parser reads the head one byte at a time.
+class SocketStream final : public httplib::Stream {
+ public:
+  SocketStream(int fd, int stop_fd, const ConnectionPoolOptions& options)
+      : fd_(fd),
+        stop_fd_(stop_fd),
+        read_ms_(Millis(options.read_timeout)),
+        write_ms_(Millis(options.write_timeout)) {}
+
+  bool buffered() const { return begin_ < end_; }
+
+  // Waits for the next request of a kept-alive connection.
+  bool WaitForRequest(int timeout_ms) const {
+    return buffered() || WaitFor(fd_, POLLIN, timeout_ms, stop_fd_);
+  }
+
+  bool is_readable() const override {
+    return buffered() || WaitFor(fd_, POLLIN, read_ms_, stop_fd_);
+  }
+  bool is_writable() const override { return WaitFor(fd_, POLLOUT, write_ms_, -1); }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (!buffered()) {
+      if (!WaitFor(fd_, POLLIN, read_ms_, stop_fd_)) return -1;
+      ssize_t n;
+      do {
+        n = ::recv(fd_, buffer_, sizeof(buffer_), 0);
+      } while (n < 0 && errno == EINTR);
+      if (n <= 0) return n;
+      begin_ = 0;
+      end_ = static_cast<size_t>(n);
+    }
+    const size_t n = std::min(size, end_ - begin_);
+    std::memcpy(ptr, buffer_ + begin_, n);
+    begin_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    size_t sent = 0;
+    while (sent < size) {
+      const ssize_t n = ::send(fd_, ptr + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) {
+        sent += static_cast<size_t>(n);
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (!WaitFor(fd_, POLLOUT, write_ms_, -1)) return -1;
+      } else if (errno != EINTR) {
+        return -1;
+      }
+    }
+    return static_cast<ssize_t>(size);
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    port = 0;
+    ip = ::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 ? AddressText(addr, port)
+                                                                           : "";
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    port = 0;
+    ip = ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 ? AddressText(addr, port)
+                                                                           : "";
+  }
+  socket_t socket() const override { return fd_; }
+
+ private:
+  const int fd_;
+  const int stop_fd_;
+  const int read_ms_;
+  const int write_ms_;
+  char buffer_[4096];
+  size_t begin_ = 0, end_ = 0;
+};
+
+}  // namespace
+
+ConnectionPool::ConnectionPool(ServeRequest serve, ConnectionPoolOptions options)
+    : serve_(std::move(serve)), options_(options) {}
+
+ConnectionPool::~ConnectionPool() { Stop(); }
+
+StatusOr<int> ConnectionPool::Start(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  if (int rc = ::getaddrinfo(host.c_str(), service.c_str(), &hints, &found); rc != 0) {
+    return UnavailableError("cannot listen on " + host + ":" + service + ": " + ::gai_strerror(rc));
+  }
+  std::string error = "no address";
+  for (addrinfo* a = found; a != nullptr && listen_fd_ < 0; a = a->ai_next) {
+    const int fd = ::socket(a->ai_family, a->ai_socktype | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    const int yes = 1, no = 0;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+    if (a->ai_family == AF_INET6) ::setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &no, sizeof(no));
+    // A full backlog makes a connecting trial wait for a SYN retry (1 s).
+    if (::bind(fd, a->ai_addr, a->ai_addrlen) == 0 && ::listen(fd, SOMAXCONN) == 0) {
+      listen_fd_ = fd;
+    } else {
+      error = std::strerror(errno);
+      ::close(fd);
+    }
+  }
+  ::freeaddrinfo(found);
+  if (listen_fd_ < 0) {
+    return UnavailableError("cannot listen on " + host + ":" + service + ": " + error);
+  }
+  sockaddr_storage bound{};
+  socklen_t len = sizeof(bound);
+  int bound_port = 0;
+  if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len) == 0) {
+    AddressText(bound, bound_port);
+  }
+  stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
+  if (stop_fd_ < 0) {
+    ::close(listen_fd_);
+    listen_fd_ = -1;
+    return UnavailableError(std::string("eventfd: ") + std::strerror(errno));
+  }
+  workers_.reserve(options_.threads);
+  for (size_t i = 0; i < std::max<size_t>(1, options_.threads); ++i) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
+  acceptor_ = std::thread([this] { AcceptLoop(); });
+  return bound_port;
+}
+
+void ConnectionPool::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (stopping_ || stop_fd_ < 0) {
+      stopping_ = true;
+      return;
+    }
+    stopping_ = true;
+  }
+  const uint64_t one = 1;
+  // An eventfd stays readable once written: every poll on it wakes, now and
+  // later.
+  (void)!::write(stop_fd_, &one, sizeof(one));
+  cv_.notify_all();
+  if (acceptor_.joinable()) acceptor_.join();
+  for (std::thread& worker : workers_) worker.join();
+  workers_.clear();
+  for (int fd : accepted_) ::close(fd);
+  accepted_.clear();
+  ::close(listen_fd_);
+  ::close(stop_fd_);
+  listen_fd_ = stop_fd_ = -1;
+}
+
+void ConnectionPool::AcceptLoop() {
+  for (;;) {
+    if (!WaitFor(listen_fd_, POLLIN, -1, stop_fd_)) return;
+    const int fd = ::accept4(listen_fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        // Out of descriptors: wait for connections to close, do not spin.
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+      continue;
+    }
+    // Without TCP_NODELAY every answer waits for the client's delayed ACK.
+    const int yes = 1;
+    ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      accepted_.push_back(fd);
+    }
+    cv_.notify_one();
+  }
+}
+
+void ConnectionPool::WorkerLoop() {
+  for (;;) {
+    int fd;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      cv_.wait(lock, [this] { return stopping_ || !accepted_.empty(); });
+      if (stopping_) return;
+      fd = accepted_.front();
+      accepted_.pop_front();
+    }
+    ServeConnection(fd);
+    ::close(fd);
+  }
+}
+
+void ConnectionPool::ServeConnection(int fd) {
+  SocketStream stream(fd, stop_fd_, options_);
+  const int keep_alive_ms = Millis(options_.keep_alive);
+  for (size_t left = options_.keep_alive_max_requests; left > 0; --left) {
+    if (!stream.WaitForRequest(keep_alive_ms)) return;
+    bool closed = false;
+    if (!serve_(stream, /*close=*/left == 1, closed) || closed) return;
+  }
+}
+
+}  // namespace sherpa::server
