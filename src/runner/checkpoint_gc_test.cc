@@ -36,6 +36,17 @@ class CheckpointGcTest : public ::testing::Test {
     for (const auto& entry : fs::directory_iterator(dir_)) n += entry.is_directory();
     return n;
   }
+  // The best trial's checkpoint and every one of its lineage are on disk.
+  void ExpectBestChainOnDisk(const Study& study) const {
+    std::optional<BestResult> best = study.get_best_result();
+    ASSERT_TRUE(best.has_value());
+    EXPECT_TRUE(fs::exists(dir_ / best->parameters.at("save_to").as_string()));
+    const std::string lineage = best->parameters.at("lineage").as_string();
+    for (size_t start = 0, comma; (comma = lineage.find(',', start)) != std::string::npos;
+         start = comma + 1) {
+      EXPECT_TRUE(fs::exists(dir_ / lineage.substr(start, comma - start)));
+    }
+  }
   fs::path dir_;
 };
 
@@ -69,15 +80,7 @@ TEST_F(CheckpointGcTest, DiskStaysBoundedAndLiveLineagesSurvive) {
   // all 72.
   EXPECT_LE(most, 2u * 6u + 12u);
   EXPECT_LT(CountCheckpoints(), 72u);
-  // The best trial's whole chain is still on disk.
-  std::optional<BestResult> best = study.get_best_result();
-  ASSERT_TRUE(best.has_value());
-  EXPECT_TRUE(fs::exists(dir_ / best->parameters.at("save_to").as_string()));
-  std::string lineage = best->parameters.at("lineage").as_string();
-  for (size_t start = 0, comma; (comma = lineage.find(',', start)) != std::string::npos;
-       start = comma + 1) {
-    EXPECT_TRUE(fs::exists(dir_ / lineage.substr(start, comma - start)));
-  }
+  ExpectBestChainOnDisk(study);
 }
 
 // Asynchronous PBT: no generations, members at different intervals, trials
@@ -147,14 +150,7 @@ TEST_F(CheckpointGcTest, AsynchronousPbtKeepsWhatMembersCanLoadAndNothingMore) {
   // more than one trunk, yet far from everything.
   EXPECT_LT(most * 3, trials) << "peak " << most << " of " << trials << " checkpoints";
   EXPECT_LT(CountCheckpoints() * 3, trials);
-  std::optional<BestResult> best = study.get_best_result();
-  ASSERT_TRUE(best.has_value());
-  EXPECT_TRUE(fs::exists(dir_ / best->parameters.at("save_to").as_string()));
-  std::string lineage = best->parameters.at("lineage").as_string();
-  for (size_t begin = 0, comma; (comma = lineage.find(',', begin)) != std::string::npos;
-       begin = comma + 1) {
-    EXPECT_TRUE(fs::exists(dir_ / lineage.substr(begin, comma - begin)));
-  }
+  ExpectBestChainOnDisk(study);
 }
 
 TEST_F(CheckpointGcTest, RemovesFilesWithExtensionsToo) {

@@ -37,6 +37,15 @@ Study AsyncPbt(uint64_t seed, PbtSelection selection) {
 
 // Runs a study for `steps` loop turns, logging events as the runner would,
 // with two trials "running" at a time.
+// The event that records `trial` as handed out.
+StoredEvent CreatedEvent(const Trial& trial) {
+  StoredEvent e;
+  e.kind = EventKind::kTrialCreated;
+  e.trial_id = trial.id;
+  e.trial = trial;
+  return e;
+}
+
 std::vector<StoredEvent> RunAndLog(Study& study, int steps) {
   std::vector<StoredEvent> log;
   std::vector<Trial> running;
@@ -45,11 +54,8 @@ std::vector<StoredEvent> RunAndLog(Study& study, int steps) {
     while (running.size() < 2) {
       Suggestion s = *study.get_suggestion();
       if (!s.is_trial()) break;
-      StoredEvent e;
+      StoredEvent e = CreatedEvent(s.trial());
       e.seq = ++seq;
-      e.kind = EventKind::kTrialCreated;
-      e.trial_id = s.trial().id;
-      e.trial = s.trial();
       log.push_back(e);
       running.push_back(s.trial());
     }
@@ -148,11 +154,7 @@ TEST(ReplayTest, UnfinishedTrialsAreReturnedWithoutTheirPartialObservations) {
   // A trial that was running when the runner died, with one report.
   Suggestion s = *original.get_suggestion();
   ASSERT_TRUE(s.is_trial());
-  StoredEvent created;
-  created.kind = EventKind::kTrialCreated;
-  created.trial_id = s.trial().id;
-  created.trial = s.trial();
-  log.push_back(created);
+  log.push_back(CreatedEvent(s.trial()));
   StoredEvent started;
   started.kind = EventKind::kTrialStarted;
   started.trial_id = s.trial().id;
@@ -192,11 +194,7 @@ TEST(ReplayTest, ResubmittedTrialsAreQueuedAgain) {
   Study original(Space(), *RandomSearch(3), true, nullptr, 5);
   std::vector<StoredEvent> log;
   Trial t = original.get_suggestion()->trial();
-  StoredEvent created;
-  created.kind = EventKind::kTrialCreated;
-  created.trial_id = t.id;
-  created.trial = t;
-  log.push_back(created);
+  log.push_back(CreatedEvent(t));
   StoredEvent failed;
   failed.kind = EventKind::kTrialEnded;
   failed.trial_id = t.id;
@@ -229,14 +227,7 @@ TEST(ReplayTest, ListsTheJobsOfUnfinishedTrialsAsLeftOver) {
     if (kind == EventKind::kTrialEnded) e.status = TrialStatus::kCompleted;
     log.push_back(e);
   };
-  for (int i = 0; i < 3; ++i) {
-    Trial t = original.get_suggestion()->trial();
-    StoredEvent created;
-    created.kind = EventKind::kTrialCreated;
-    created.trial_id = t.id;
-    created.trial = t;
-    log.push_back(created);
-  }
+  for (int i = 0; i < 3; ++i) log.push_back(CreatedEvent(original.get_suggestion()->trial()));
   add(EventKind::kTrialStarted, 1, 1, "101");
   add(EventKind::kTrialStarted, 2, 1, "102");
   add(EventKind::kTrialStarted, 3, 1, "103");

@@ -556,7 +556,7 @@ Status Runner::Prepare() {
     SHERPA_RETURN_IF_ERROR(Resume());
   } else {
     study_token_ = RandomToken();
-    // One commit: a study.db holds a whole study or none (StudyNeverStarted).
+    // One commit: a study.db holds a whole study or none (HoldsAStudy).
     storage::StudyStore::MetaEntries meta = {
         {"study_token", study_token_},
         {"seed", std::to_string(options_.seed)},
@@ -716,7 +716,7 @@ Status Runner::Resume() {
   if (!outcome.left_over_jobs.empty() && options_.scheduler.name != "local") {
     // Before anything starts again: such a job would go on writing the
     // checkpoint its new attempt writes. The local scheduler's orphans were
-    // ended by their environment already (Init).
+    // ended by their environment already (Prepare).
     const Status cancelled = scheduler_->cancel_left_over(outcome.left_over_jobs);
     if (cancelled.ok()) {
       progress_.Event("cancelled " + std::to_string(outcome.left_over_jobs.size()) + " " +

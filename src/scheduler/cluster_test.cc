@@ -35,8 +35,10 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include "core/status_matchers.h"
 #include "scheduler/cluster_scheduler.h"
 #include "scheduler/cluster_testing.h"
+#include "scheduler/process.h"
 #include "storage/study_store.h"
 
 #include "sherpa/runner.h"
@@ -85,6 +87,22 @@ const ClusterCase kSge{"Sge", "sge", "-l h_rt=0:0:3", std::chrono::seconds(60)};
       FAIL() << made.status();                                                            \
     }                                                                                     \
   } while (false)
+
+std::string ReadText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Starts the sherpa CLI with `args`, its output appended to `log`.
+StatusOr<pid_t> StartSherpa(const std::vector<std::string>& args, const std::string& log) {
+  scheduler_internal::SpawnOptions spawn;
+  spawn.argv = {SHERPA_CLI_PATH};
+  spawn.argv.insert(spawn.argv.end(), args.begin(), args.end());
+  spawn.output_path = log;
+  return scheduler_internal::Spawn(spawn);
+}
 
 // Runs studies on the cluster `scheduler_` names.
 class ClusterStudy : public ::testing::Test {
@@ -242,10 +260,7 @@ algorithm: {name: RandomSearch, max_num_trials: 1}
   EXPECT_EQ(trials[0].state, "FAILED");
   EXPECT_EQ(trials[0].reason, "exit code 3");
   // stdout and stderr of the job went to jobs/trial_<id>.out.
-  std::ifstream out(dir_ + "/out/jobs/trial_1.out");
-  std::stringstream text;
-  text << out.rdbuf();
-  EXPECT_THAT(text.str(), HasSubstr("dying"));
+  EXPECT_THAT(ReadText(dir_ + "/out/jobs/trial_1.out"), HasSubstr("dying"));
 }
 
 TEST_P(ClusterStudyTest, AJobCancelledByTheStudyIsStopped) {
@@ -336,28 +351,6 @@ algorithm: {name: RandomSearch, max_num_trials: 1}
   EXPECT_EQ(trials[0].state, "COMPLETED");
 }
 
-// Runs `argv` with stdout and stderr to `log`; returns its pid.
-pid_t StartProcess(const std::vector<std::string>& argv, const std::string& log) {
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::vector<char*> args;
-  for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-  args.push_back(nullptr);
-  pid_t pid = -1;
-  const int rc = posix_spawn(&pid, args[0], &actions, nullptr, args.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  return rc == 0 ? pid : -1;
-}
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 bool ProcessExists(pid_t pid) { return ::kill(pid, 0) == 0; }
 
 // A runner killed with SIGKILL leaves its cluster jobs running (unlike local
@@ -378,8 +371,7 @@ algorithm: {name: RandomSearch, max_num_trials: 1}
 )",
                                              trial);
   const std::string log = dir_ + "/runner.log";
-  const pid_t runner = StartProcess({SHERPA_CLI_PATH, "run", dir_ + "/spec.yaml"}, log);
-  ASSERT_GT(runner, 0);
+  ASSERT_OK_AND_ASSIGN(const pid_t runner, StartSherpa({"run", dir_ + "/spec.yaml"}, log));
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
   while (!fs::exists(first_pid) && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -388,16 +380,14 @@ algorithm: {name: RandomSearch, max_num_trials: 1}
   // Past the runner's lazy commit of "trial started" (at most 20 ms).
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   ::kill(runner, SIGKILL);
-  int ignored = 0;
-  ::waitpid(runner, &ignored, 0);
+  ASSERT_TRUE(scheduler_internal::Reap(runner).ok());
   const pid_t orphan = static_cast<pid_t>(std::stol(ReadText(first_pid)));
   ASSERT_TRUE(ProcessExists(orphan)) << "the killed runner's job should still run";
 
-  const pid_t resume = StartProcess({SHERPA_CLI_PATH, "resume", dir_ + "/out"}, log);
-  ASSERT_GT(resume, 0);
-  int status = 0;
-  ASSERT_EQ(::waitpid(resume, &status, 0), resume);
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadText(log);
+  ASSERT_OK_AND_ASSIGN(const pid_t resume, StartSherpa({"resume", dir_ + "/out"}, log));
+  StatusOr<scheduler_internal::ExitStatus> resumed = scheduler_internal::Reap(resume);
+  ASSERT_TRUE(resumed.ok()) << resumed.status();
+  EXPECT_EQ(resumed->code(), 0) << ReadText(log);
   EXPECT_THAT(ReadText(log), HasSubstr("cancelled 1 " + GetParam().scheduler + " job(s)"));
   const std::vector<storage::StoredTrial> trials = Trials();
   ASSERT_EQ(trials.size(), 1u);

@@ -37,7 +37,14 @@ bool WaitFor(int fd, short events, int timeout_ms, int stop_fd) {
   }
 }
 
-std::string AddressText(const sockaddr_storage& addr, int& port) {
+// The address of `fd`'s own end (getsockname) or its peer's (getpeername)
+// as text, and its port; "" and 0 if it has none.
+std::string SocketAddress(int fd, bool peer, int& port) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof(addr);
+  port = 0;
+  auto* sa = reinterpret_cast<sockaddr*>(&addr);
+  if ((peer ? ::getpeername(fd, sa, &len) : ::getsockname(fd, sa, &len)) != 0) return "";
   char text[INET6_ADDRSTRLEN] = {};
   if (addr.ss_family == AF_INET) {
     const auto* in = reinterpret_cast<const sockaddr_in*>(&addr);
@@ -106,18 +113,10 @@ class SocketStream final : public httplib::Stream {
   }
 
   void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    port = 0;
-    ip = ::getpeername(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 ? AddressText(addr, port)
-                                                                           : "";
+    ip = SocketAddress(fd_, /*peer=*/true, port);
   }
   void get_local_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    port = 0;
-    ip = ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len) == 0 ? AddressText(addr, port)
-                                                                           : "";
+    ip = SocketAddress(fd_, /*peer=*/false, port);
   }
   socket_t socket() const override { return fd_; }
 
@@ -166,12 +165,8 @@ StatusOr<int> ConnectionPool::Start(const std::string& host, int port) {
   if (listen_fd_ < 0) {
     return UnavailableError("cannot listen on " + host + ":" + service + ": " + error);
   }
-  sockaddr_storage bound{};
-  socklen_t len = sizeof(bound);
   int bound_port = 0;
-  if (::getsockname(listen_fd_, reinterpret_cast<sockaddr*>(&bound), &len) == 0) {
-    AddressText(bound, bound_port);
-  }
+  SocketAddress(listen_fd_, /*peer=*/false, bound_port);
   stop_fd_ = ::eventfd(0, EFD_CLOEXEC);
   if (stop_fd_ < 0) {
     ::close(listen_fd_);
