@@ -197,6 +197,7 @@ struct StudySpec {
   std::string trial_args;   // appended to the trial command
   bool libc_trial = false;  // runner_trial_libc instead of runner_trial
   bool exec_prefix = false;
+  size_t prestart = 0;  // OptimizeOptions::prestart
 };
 
 const char* TrialName(bool libc_trial) { return libc_trial ? "runner_trial_libc" : "runner_trial"; }
@@ -224,6 +225,7 @@ class Bench {
                 ShellQuote(spec.libc_trial ? libc_trial_ : trial_) + " --times " +
                 ShellQuote(times) + " " + spec.trial_args;
     o.max_concurrent = spec.max_concurrent;
+    o.prestart = spec.prestart;
     o.output_dir = out;
     o.working_dir = dir_;
     o.handle_signals = false;
@@ -290,19 +292,24 @@ std::string CpuLine(const StudyRun& run, size_t trials) {
 
 // Medians over a study's trials of the stages of a trial's life, with the
 // runner's stamps: where the time of a trial goes.
-std::string LifeLine(const StudyRun& run) {
+// With prestart the process starts before its trial: then the hand-off is
+// the runner's start (its send) -> got trial.
+std::string LifeLine(const StudyRun& run, bool prestart = false) {
   std::vector<double> spawn, get, reports, notice;
   for (const TrialTimes& t : run.times) {
     auto it = run.runner.find(t.id);
     if (it == run.runner.end()) continue;
     spawn.push_back(1e-6 * static_cast<double>(t.main - it->second.started));
-    get.push_back(1e-6 * static_cast<double>(t.got_trial - t.main));
+    get.push_back(1e-6 *
+                  static_cast<double>(t.got_trial - (prestart ? it->second.started : t.main)));
     reports.push_back(1e-6 * static_cast<double>(t.reports_end - t.reports_begin));
     notice.push_back(1e-6 * static_cast<double>(it->second.ended - t.exit));
   }
-  return "trial life (median ms): spawn->main " + Format("%.2f", Median(spawn)) +
-         ", main->got trial " + Format("%.2f", Median(get)) + ", reports " +
-         Format("%.2f", Median(reports)) + ", exit->runner saw it " +
+  return "trial life (median ms): " +
+         (prestart ? std::string("hand-off->got trial ") + Format("%.2f", Median(get))
+                   : "spawn->main " + Format("%.2f", Median(spawn)) + ", main->got trial " +
+                         Format("%.2f", Median(get))) +
+         ", reports " + Format("%.2f", Median(reports)) + ", exit->runner saw it " +
          Format("%.2f", Median(notice));
 }
 
@@ -392,11 +399,16 @@ struct SleepFigures {
   double others = 0;
 };
 
-SleepFigures RunSleep(Bench& bench, int64_t trials, bool libc_trial, const std::string& label) {
+constexpr size_t kSleepConcurrent = 8;
+
+SleepFigures RunSleep(Bench& bench, int64_t trials, bool libc_trial, size_t prestart,
+                      const std::string& label) {
   constexpr int kSleepMs = 100;
-  constexpr size_t kConcurrent = 8;
+  constexpr size_t kConcurrent = kSleepConcurrent;
   StudySpec spec;
-  spec.name = std::string("sleep_") + TrialName(libc_trial);
+  spec.name = std::string("sleep_") + TrialName(libc_trial) +
+              (prestart ? "_prestart" + std::to_string(prestart) : "");
+  spec.prestart = prestart;
   spec.trials = trials;
   spec.max_concurrent = kConcurrent;
   spec.trial_args = "--reports 1 --sleep-ms " + std::to_string(kSleepMs);
@@ -424,15 +436,15 @@ SleepFigures RunSleep(Bench& bench, int64_t trials, bool libc_trial, const std::
   double mean_extra = 0;
   for (double e : extra) mean_extra += e / static_cast<double>(extra.size());
   std::printf(
-      "  (c) %s: %lld trials in %.3f s vs ideal %.3f s: overhead %.2f%%\n"
+      "  (c) %s%s: %lld trials in %.3f s vs ideal %.3f s: overhead %.2f%%\n"
       "      per trial, runner's spawn to runner's end minus the sleep: median %.2f ms, "
       "mean %.2f, p90 %.2f\n"
       "      fixed: optimize() -> first start %.1f ms, last end -> optimize() returned %.1f ms\n"
       "      %s\n      %s\n",
-      label.c_str(), static_cast<long long>(trials), f.wall, f.ideal, 100 * f.overhead,
-      Median(extra), mean_extra, Percentile(extra, 0.9),
-      1e-6 * static_cast<double>(first_start - r.called),
-      1e-6 * static_cast<double>(r.returned - last_end), LifeLine(r).c_str(),
+      label.c_str(), prestart ? (", prestart " + std::to_string(prestart)).c_str() : "",
+      static_cast<long long>(trials), f.wall, f.ideal, 100 * f.overhead, Median(extra), mean_extra,
+      Percentile(extra, 0.9), 1e-6 * static_cast<double>(first_start - r.called),
+      1e-6 * static_cast<double>(r.returned - last_end), LifeLine(r, prestart > 0).c_str(),
       CpuLine(r, static_cast<size_t>(trials)).c_str());
   std::fflush(stdout);
   return f;
@@ -730,7 +742,7 @@ int main(int argc, char** argv) {
   // Indexed by libc_trial (and exec_prefix for (a)).
   std::map<std::pair<bool, bool>, std::vector<HandoffFigures>> handoff;
   std::map<bool, std::vector<ThroughputFigures>> throughput;
-  std::map<bool, std::vector<SleepFigures>> sleep;
+  std::map<std::pair<bool, bool>, std::vector<SleepFigures>> sleep;  // (libc, prestart)
   std::map<bool, std::vector<ReportFigures>> reports;
   for (int run = 1; run <= opt.repeat; ++run) {
     const std::string of = " run " + std::to_string(run) + "/" + std::to_string(opt.repeat);
@@ -745,7 +757,12 @@ int main(int argc, char** argv) {
       }
       if (wanted("b"))
         throughput[libc].push_back(RunThroughput(bench, throughput_trials, libc, label));
-      if (wanted("c")) sleep[libc].push_back(RunSleep(bench, sleep_trials, libc, label));
+      if (wanted("c")) {
+        for (bool prestart : {true, false}) {
+          sleep[{libc, prestart}].push_back(
+              RunSleep(bench, sleep_trials, libc, prestart ? kSleepConcurrent : 0, label));
+        }
+      }
       if (wanted("d")) reports[libc].push_back(RunReports(bench, reports_per_trial, libc, label));
     }
   }
@@ -789,8 +806,9 @@ int main(int argc, char** argv) {
           Format("%.1f trials/s ", m) + Spread(v, "%.1f"), "> 200/s", "0.2 trials/s",
           Format("%.0fx", m / 0.2), Others(b->second));
     }
-    auto c = sleep.find(libc);
-    if (c != sleep.end()) {
+    for (bool prestart : {true, false}) {
+      auto c = sleep.find({libc, prestart});
+      if (c == sleep.end()) continue;
       std::vector<double> percent;
       for (const SleepFigures& f : c->second) percent.push_back(100 * f.overhead);
       const double m = Median(percent);
@@ -798,9 +816,11 @@ int main(int argc, char** argv) {
       const double ideal = c->second.front().ideal;
       // SHERPA sees each wave of 8 ends at its next poll: one wave per 5 s.
       const double sherpa_wall = ideal / 0.1 * kSherpaPollSeconds;
-      Row(who.empty() ? std::string("(c) ") + std::to_string(sleep_trials) +
-                            " x 0.1 s, 8 at a time [" + Verdict(m < 2.0) + "]"
-                      : who + "sleep overhead",
+      const std::string what = prestart ? "" : "    without prestart";
+      Row(who.empty() && prestart
+              ? std::string("(c) ") + std::to_string(sleep_trials) +
+                    " x 0.1 s, 8 at a time, prestart 8 [" + Verdict(m < 2.0) + "]"
+              : who + (prestart ? "sleep overhead, prestart 8" : what),
           Format("%.2f%% ", m) + Spread(percent, "%.2f") + Format(" %.2f s", wall), "< 2%",
           Format("%.0f s", sherpa_wall), Format("%.0fx", sherpa_wall / wall), Others(c->second));
     }

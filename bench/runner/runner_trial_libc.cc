@@ -132,20 +132,39 @@ int main(int argc, char** argv) {
   int64_t got_trial_ns = 0, reports_begin_ns = 0, reports_end_ns = 0;
   if (!probe) {
     const char* id = Env("SHERPA_TRIAL_ID");
+    const char* trial_fd = Env("SHERPA_TRIAL_FD");  // started ahead (prestart)
     const char* host = Env("SHERPA_HOST");
     const char* port = Env("SHERPA_PORT");
     const char* token = Env("SHERPA_TOKEN");
-    if (!id || !host || !port || !token) return Fail("not started by the runner", nullptr);
-    trial_id = atoll(id);
+    if ((!id && !trial_fd) || !host || !port || !token) {
+      return Fail("not started by the runner", nullptr);
+    }
     char authority[128], path[128], payload[128];
     snprintf(authority, sizeof(authority), "%s:%s", host, port);
     // The runner listens before it starts any trial: no retry needed here.
     const int fd = Connect(host, atoi(port));
     if (fd < 0) return Fail("cannot connect", strerror(errno));
     const char* body = "";
-    snprintf(path, sizeof(path), "/api/v1/trials/%lld", trial_id);
-    int status = Request(fd, "GET", path, authority, token, nullptr, &body);
-    if (status != 200) return Fail("GET trial failed", body);
+    if (id) {
+      trial_id = atoll(id);
+      snprintf(path, sizeof(path), "/api/v1/trials/%lld", trial_id);
+      const int status = Request(fd, "GET", path, authority, token, nullptr, &body);
+      if (status != 200) return Fail("GET trial failed", body);
+    } else {
+      // The runner sends the trial as JSON and closes; only its id is needed.
+      static char message[32768];
+      size_t size = 0;
+      for (ssize_t n;
+           (n = read(atoi(trial_fd), message + size, sizeof(message) - 1 - size)) != 0;) {
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return Fail("cannot read SHERPA_TRIAL_FD", strerror(errno));
+        size += static_cast<size_t>(n);
+      }
+      message[size] = '\0';
+      const char* at = strstr(message, "\"id\":");
+      if (!at) return Fail("no trial id in", message);
+      trial_id = atoll(at + 5);
+    }
     got_trial_ns = RealtimeNs();
     if (sleep_ms > 0) {
       const timespec pause{sleep_ms / 1000, (sleep_ms % 1000) * 1'000'000};
@@ -158,7 +177,7 @@ int main(int argc, char** argv) {
                i, 1.0 / static_cast<double>(i + trial_id));
       // Answered only once durable (committed to study.db).
       body = "";
-      status = Request(fd, "POST", path, authority, token, payload, &body);
+      const int status = Request(fd, "POST", path, authority, token, payload, &body);
       if (status != 200) return Fail("report failed", body);
       if (strstr(body, "\"stop\":true")) break;
     }

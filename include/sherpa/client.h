@@ -18,6 +18,10 @@
 //   }
 //   Save(client->checkpoint_path(trial->parameters.at("save_to").as_string()));
 //
+// A process the runner started ahead of its trial (OptimizeOptions::prestart)
+// has SHERPA_TRIAL_FD instead of SHERPA_TRIAL_ID; get_trial() then blocks
+// until the runner hands it a trial through that descriptor.
+//
 // One keep-alive connection with TCP_NODELAY per client, so a report costs
 // one round trip. Not thread-safe: one client per thread.
 
@@ -38,7 +42,10 @@ struct ClientOptions {
   std::string host = "127.0.0.1";
   int port = 0;
   std::string token;
-  TrialId trial_id = 0;
+  TrialId trial_id = 0;  // 0: not known yet; get_trial() reads it from trial_fd
+  // A process started ahead of its trial: the descriptor the runner writes
+  // the trial to (and then closes). -1: none.
+  int trial_fd = -1;
   std::string output_dir;
   // How long to keep retrying while the server cannot be reached.
   std::chrono::milliseconds connect_retry_for{30000};
@@ -56,7 +63,8 @@ class Client {
   ~Client();
 
   // This process's trial: its id and parameters (with PBT's load_from,
-  // save_to, lineage and generation).
+  // save_to, lineage and generation). A process started ahead of its trial
+  // waits here until it gets one; UNAVAILABLE if the runner is gone.
   StatusOr<Trial> get_trial();
 
   // Reports the objective after `iteration`; returns once the report is
@@ -87,6 +95,7 @@ class Client {
 
  private:
   class Connection;
+  StatusOr<Trial> AwaitTrial();
   ClientOptions options_;
   std::unique_ptr<Connection> connection_;
 };

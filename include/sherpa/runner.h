@@ -107,6 +107,14 @@ struct OptimizeOptions {
   // ancestors of every live member); bounds disk use to about two
   // generations.
   bool checkpoint_gc = false;
+  // Keep this many trial processes started ahead of their trials (local
+  // scheduler, no resources): each runs its program up to get_trial(),
+  // which waits until a slot frees and the runner hands it a trial. The
+  // program's start-up (exec, imports, connecting) then overlaps the
+  // trials that run, instead of delaying the next one. Such a process has
+  // SHERPA_TRIAL_FD in place of SHERPA_TRIAL_ID until get_trial returns, so
+  // a script that reads SHERPA_TRIAL_ID before that needs 0 (off).
+  size_t prestart = 0;
   ProgressMode progress = ProgressMode::kAuto;
   // Ctrl-C (SIGINT) and SIGTERM stop the study gracefully: running trials
   // are stopped, everything is saved, and the study can be resumed. Turn off

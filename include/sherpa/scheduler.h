@@ -43,6 +43,10 @@ struct JobSpec {
   std::string name;                        // e.g. "trial_7"; cluster job name
   std::string output_path;                 // stdout + stderr, appended
   std::string working_dir;                 // "" = the runner's current directory
+  // Local scheduler only: a descriptor of the runner that the job gets as
+  // its descriptor 3 (the runner hands a started-ahead trial its trial
+  // through it; docs/design.md). -1: none. Cluster schedulers refuse it.
+  int fd3 = -1;
 };
 
 enum class JobState {

@@ -46,6 +46,7 @@ namespace sherpa {
 struct SpecOverrides {
   std::optional<std::string> command;
   std::optional<int64_t> max_concurrent;
+  std::optional<int64_t> prestart;
   std::optional<std::string> output_dir;
   std::optional<uint64_t> seed;
   std::optional<std::string> host;

@@ -28,6 +28,9 @@ import time
 from .core import SherpaError, Trial, TrialStatus
 
 _TRIALS = '/api/v1/trials/'
+# How long a process started ahead of its trial tries to reach a runner that
+# closed its descriptor without handing it a trial.
+_RUNNER_GONE_AFTER_SECONDS = 2.0
 
 # How long a request keeps retrying while the runner cannot be reached (it
 # may still be starting, or be briefly overloaded). SHERPA's own retry loop
@@ -85,6 +88,7 @@ class Client(object):
         # Test mode keeps what would have been sent, so a user can inspect it.
         self.observations = []
         self._token = _env('SHERPA_TOKEN')
+        self._trial_id = None  # learned by get_trial in a process started ahead
         self._checkpoint_dir = None  # the runner's answer, if it gave one
         self._lock = threading.Lock()
         self._conn = None
@@ -106,8 +110,13 @@ class Client(object):
         """
         if self.test_mode:
             return Trial(1, dict(self.test_parameters))
-        trial_id = self._own_trial_id()
-        answer = self._call('GET', _TRIALS + str(trial_id), None, trial_id)
+        if self._trial_id is None and _env('SHERPA_TRIAL_ID') is None \
+                and _env('SHERPA_TRIAL_FD') is not None:
+            answer = self._await_trial()
+            trial_id = answer.get('id')
+        else:
+            trial_id = self._own_trial_id()
+            answer = self._call('GET', _TRIALS + str(trial_id), None, trial_id)
         parameters = answer.get('parameters')
         if not isinstance(parameters, dict):
             raise SherpaError('the runner answered GET {}{} without a '
@@ -280,7 +289,67 @@ class Client(object):
 
     # ------------------------------------------------------------ helpers
 
+    def _await_trial(self):
+        # A process the runner started ahead of its trial (``prestart``):
+        # the runner writes the trial to this descriptor and closes it, or
+        # closes it empty when another process of the trial (or an earlier
+        # client) read it first; then the server tells, by the token.
+        raw = _env('SHERPA_TRIAL_FD')
+        try:
+            fd = int(raw)
+        except ValueError:
+            raise SherpaError('SHERPA_TRIAL_FD must be a descriptor number, '
+                              'got {!r}'.format(raw)) from None
+        try:
+            # While waiting anyway: the first report then needs no connect.
+            with self._lock:
+                conn = self._connection()
+                if conn.sock is None:
+                    conn.connect()
+        except (OSError, SherpaError):
+            pass  # the first request connects (or reports why it cannot)
+        chunks = []
+        try:
+            while True:
+                chunk = os.read(fd, 65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            os.close(fd)
+        except OSError:
+            chunks = []  # closed already (an earlier client): ask the server
+        answer = None
+        if chunks:
+            try:
+                answer = json.loads(b''.join(chunks).decode('utf-8'))
+            except ValueError as e:
+                raise SherpaError('the runner wrote no trial to SHERPA_TRIAL_FD: '
+                                  '{}'.format(e)) from None
+        else:
+            # The runner is up (it just closed the descriptor) unless it
+            # died: then this process has nothing to do, and should not
+            # wait long to say so.
+            retry, self.retry_seconds = self.retry_seconds, min(
+                self.retry_seconds, _RUNNER_GONE_AFTER_SECONDS)
+            try:
+                answer = self._call('GET', '/api/v1/trial', None, None)
+            finally:
+                self.retry_seconds = retry
+        if not isinstance(answer, dict) or not isinstance(answer.get('id'), int):
+            raise SherpaError('the runner handed this process no trial: '
+                              '{!r}'.format(answer))
+        with self._lock:
+            self._trial_id = answer['id']
+        # From now on this process (and what it starts) is an ordinary
+        # trial process: a later Client reads the id and never touches the
+        # descriptor number, which a file opened since may have taken.
+        os.environ['SHERPA_TRIAL_ID'] = str(answer['id'])
+        os.environ.pop('SHERPA_TRIAL_FD', None)
+        return answer
+
     def _own_trial_id(self):
+        if self._trial_id is not None:
+            return self._trial_id
         raw = _env('SHERPA_TRIAL_ID')
         if raw is None:
             raise SherpaError('SHERPA_TRIAL_ID is not set: ' + _RUN_ALONE_HINT)

@@ -319,6 +319,13 @@ int WriteReplaySpec(const std::string& dir, std::string out_path, int64_t trial_
   return 0;
 }
 
+// The trial id is all a report needs; a process started ahead of its trial
+// learns it with get_trial (which then also fetches the parameters).
+StatusOr<Trial> OwnTrial(Client& client) {
+  if (client.options().trial_id != 0) return Trial{client.options().trial_id, {}};
+  return client.get_trial();
+}
+
 int TrialGet(const std::string& param) {
   StatusOr<Client> client = Client::FromEnvironment();
   if (!client.ok()) return Fail(client.status(), kExitUsage);
@@ -353,8 +360,9 @@ int TrialReport(int64_t iteration, double objective, const std::vector<std::stri
   }
   StatusOr<Client> client = Client::FromEnvironment();
   if (!client.ok()) return Fail(client.status(), kExitUsage);
-  Trial trial{client->options().trial_id, {}};
-  StatusOr<bool> stop = client->send_metrics(trial, iteration, objective, values);
+  StatusOr<Trial> trial = OwnTrial(*client);
+  if (!trial.ok()) return Fail(trial.status(), kExitFailed);
+  StatusOr<bool> stop = client->send_metrics(*trial, iteration, objective, values);
   if (!stop.ok()) return Fail(stop.status(), kExitFailed);
   // Scripts test for this word: `[ "$(sherpa trial report ...)" = stop ] && exit 0`.
   if (*stop) std::printf("stop\n");
@@ -372,7 +380,9 @@ int TrialEnd(const std::string& status_name) {
   }
   StatusOr<Client> client = Client::FromEnvironment();
   if (!client.ok()) return Fail(client.status(), kExitUsage);
-  const Status ended = client->end_trial(Trial{client->options().trial_id, {}}, *status);
+  StatusOr<Trial> trial = OwnTrial(*client);
+  if (!trial.ok()) return Fail(trial.status(), kExitFailed);
+  const Status ended = client->end_trial(*trial, *status);
   if (!ended.ok()) return Fail(ended, kExitFailed);
   return 0;
 }
@@ -404,6 +414,10 @@ int Main(int argc, char** argv) {
            "--max-concurrent", [&](int64_t v) { overrides.max_concurrent = v; },
            "trials running at once")
         ->check(CLI::PositiveNumber);
+    sub->add_option_function<int64_t>(
+           "--prestart", [&](int64_t v) { overrides.prestart = v; },
+           "trial processes to start ahead of their trials (local scheduler; 0: none)")
+        ->check(CLI::Range(0, 1024));
     sub->add_option_function<uint64_t>(
         "--seed", [&](uint64_t v) { overrides.seed = v; }, "random seed of the study");
     sub->add_option_function<std::string>(

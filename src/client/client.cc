@@ -1,7 +1,13 @@
 #include "sherpa/client.h"
 
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <random>
 #include <thread>
@@ -13,6 +19,10 @@ namespace sherpa {
 namespace {
 
 using Json = json::Json;
+
+// How long a process started ahead of its trial tries to reach a runner that
+// closed its descriptor without a trial (AwaitTrial).
+constexpr std::chrono::milliseconds kRunnerGoneAfter{2000};
 
 // The server's error body as a Status with its code and message.
 Status ErrorFromResponse(const client_internal::HttpResponse& res) {
@@ -62,6 +72,9 @@ class Client::Connection {
     std::random_device device;
     std::snprintf(key_prefix_, sizeof(key_prefix_), "%08x%08x-", device(), device());
   }
+
+  // Connects now, so that the first request does not wait for it.
+  void Open() { (void)http_.Open(); }
 
   // A fresh Idempotency-Key for the next report (docs/http_api.md).
   std::string NextKey() { return key_prefix_ + std::to_string(++reports_); }
@@ -118,16 +131,25 @@ StatusOr<Client> Client::FromEnvironment() {
     return std::string(value);
   };
   ClientOptions o;
-  SHERPA_ASSIGN_OR_RETURN(std::string id, get("SHERPA_TRIAL_ID"));
+  char* end = nullptr;
+  const char* fd = std::getenv("SHERPA_TRIAL_FD");
+  if (const char* id = std::getenv("SHERPA_TRIAL_ID"); (!id || !*id) && fd && *fd) {
+    const long n = std::strtol(fd, &end, 10);
+    if (*end != '\0' || n < 0 || n > INT32_MAX) {
+      return InvalidArgumentError("SHERPA_TRIAL_FD is not a descriptor: '" + std::string(fd) + "'");
+    }
+    o.trial_fd = static_cast<int>(n);
+  } else {
+    SHERPA_ASSIGN_OR_RETURN(std::string text, get("SHERPA_TRIAL_ID"));
+    o.trial_id = std::strtoll(text.c_str(), &end, 10);
+    if (*end != '\0' || o.trial_id <= 0) {
+      return InvalidArgumentError("SHERPA_TRIAL_ID is not a trial id: '" + text + "'");
+    }
+  }
   SHERPA_ASSIGN_OR_RETURN(o.host, get("SHERPA_HOST"));
   SHERPA_ASSIGN_OR_RETURN(std::string port, get("SHERPA_PORT"));
   SHERPA_ASSIGN_OR_RETURN(o.token, get("SHERPA_TOKEN"));
   if (const char* dir = std::getenv("SHERPA_OUTPUT_DIR")) o.output_dir = dir;
-  char* end = nullptr;
-  o.trial_id = std::strtoll(id.c_str(), &end, 10);
-  if (*end != '\0' || o.trial_id <= 0) {
-    return InvalidArgumentError("SHERPA_TRIAL_ID is not a trial id: '" + id + "'");
-  }
   o.port = static_cast<int>(std::strtol(port.c_str(), &end, 10));
   if (*end != '\0' || o.port <= 0 || o.port > 65535) {
     return InvalidArgumentError("SHERPA_PORT is not a port: '" + port + "'");
@@ -142,10 +164,56 @@ Client& Client::operator=(Client&&) noexcept = default;
 Client::~Client() = default;
 
 StatusOr<Trial> Client::get_trial() {
+  if (options_.trial_id == 0 && options_.trial_fd >= 0) return AwaitTrial();
   SHERPA_ASSIGN_OR_RETURN(
       Json body, connection_->Call("GET", "/api/v1/trials/" + std::to_string(options_.trial_id), "",
                                    options_.connect_retry_for));
   return json::TrialFromJson(body, "trial");
+}
+
+// The runner writes the trial (GET /api/v1/trials/<id>'s answer) to the
+// descriptor and closes it; it closes it empty if the trial is too large
+// for one atomic write. Empty also means another process of this trial (a
+// shell script's earlier `sherpa trial ...`) read it first: then the server
+// tells, by the token.
+StatusOr<Trial> Client::AwaitTrial() {
+  // While waiting anyway: the first report then needs no connect. (If the
+  // wait outlasts the runner's keep-alive, the next request reconnects.)
+  connection_->Open();
+  std::string message;
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = ::read(options_.trial_fd, buffer, sizeof(buffer));
+    if (n > 0) {
+      message.append(buffer, static_cast<size_t>(n));
+    } else if (n == 0) {
+      break;
+    } else if (errno != EINTR) {
+      return FailedPreconditionError("cannot read the trial from descriptor " +
+                                     std::to_string(options_.trial_fd) +
+                                     " (SHERPA_TRIAL_FD): " + std::strerror(errno));
+    }
+  }
+  ::close(options_.trial_fd);
+  options_.trial_fd = -1;
+  Json body;
+  if (!message.empty()) {
+    SHERPA_ASSIGN_OR_RETURN(body, json::Parse(message));
+  } else {
+    // The runner is up (it just closed our descriptor) unless it died: then
+    // this process has nothing to do, and should not wait long to say so.
+    SHERPA_ASSIGN_OR_RETURN(
+        body, connection_->Call("GET", "/api/v1/trial", "",
+                                std::min(options_.connect_retry_for, kRunnerGoneAfter)));
+  }
+  SHERPA_ASSIGN_OR_RETURN(Trial trial, json::TrialFromJson(body, "trial"));
+  options_.trial_id = trial.id;
+  // From now on this process (and what it starts) is an ordinary trial
+  // process: a later FromEnvironment reads the id and never touches the
+  // descriptor number, which a file opened since may have taken.
+  ::setenv("SHERPA_TRIAL_ID", std::to_string(trial.id).c_str(), 1);
+  ::unsetenv("SHERPA_TRIAL_FD");
+  return trial;
 }
 
 StatusOr<bool> Client::send_metrics(const Trial& trial, int64_t iteration, double objective,

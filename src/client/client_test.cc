@@ -38,6 +38,16 @@ class ClientTest : public ::testing::Test {
           res.set_content(R"({"id":7,"parameters":{"lr":1.0,"layers":3,"load_from":"2"}})",
                           "application/json");
         });
+    // A process started ahead asks this when its descriptor came empty.
+    server_.Get("/api/v1/trial", [](const httplib::Request& req, httplib::Response& res) {
+      if (req.get_header_value("Authorization") != "Bearer s1.secret") {
+        res.status = 409;
+        res.set_content(R"({"error":{"code":"FAILED_PRECONDITION","message":"no trial yet"}})",
+                        "application/json");
+        return;
+      }
+      res.set_content(R"({"id":11,"parameters":{"lr":0.25}})", "application/json");
+    });
     server_.Post(R"(/api/v1/trials/(\d+)/observations)",
                  [this](const httplib::Request& req, httplib::Response& res) {
                    {
@@ -241,6 +251,99 @@ TEST_F(ClientTest, FromEnvironmentNamesWhatIsMissing) {
   client = Client::FromEnvironment();
   ASSERT_FALSE(client.ok());
   EXPECT_THAT(client.status().message(), HasSubstr("not a trial id"));
+}
+
+// A process started ahead of its trial (OptimizeOptions::prestart).
+class StartedAheadTest : public ClientTest {
+ protected:
+  void SetUp() override {
+    ClientTest::SetUp();
+    ASSERT_EQ(::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds_), 0);
+  }
+  void TearDown() override {
+    if (fds_[1] >= 0) ::close(fds_[1]);
+    ClientTest::TearDown();
+  }
+  Client MakeWaitingClient(std::string token) {
+    ClientOptions o;
+    o.port = port_;
+    o.token = std::move(token);
+    o.trial_fd = fds_[0];  // the client closes it
+    o.connect_retry_for = std::chrono::milliseconds(2000);
+    return Client(o);
+  }
+  // The runner's side: sends `message` (if any) after a while, then closes.
+  std::thread HandOffLater(std::string message) {
+    return std::thread([this, message] {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (!message.empty()) {
+        ASSERT_EQ(::send(fds_[1], message.data(), message.size(), MSG_NOSIGNAL),
+                  static_cast<ssize_t>(message.size()));
+      }
+      ::close(fds_[1]);
+      fds_[1] = -1;
+    });
+  }
+  int fds_[2] = {-1, -1};
+};
+
+TEST_F(StartedAheadTest, WaitsForItsTrialOnTheDescriptorAndBecomesThatTrialsProcess) {
+  unsetenv("SHERPA_TRIAL_ID");
+  setenv("SHERPA_TRIAL_FD", "3", 1);
+  Client client = MakeWaitingClient("s1.secret");
+  std::thread runner = HandOffLater(R"({"id":9,"parameters":{"lr":0.5,"save_to":"9"}})");
+  StatusOr<Trial> trial = client.get_trial();
+  runner.join();
+  ASSERT_TRUE(trial.ok()) << trial.status();
+  EXPECT_EQ(trial->id, 9);
+  EXPECT_EQ(trial->parameters.at("lr"), Value(0.5));
+  EXPECT_EQ(client.options().trial_id, 9);
+  // Later clients and child processes are ordinary processes of trial 9.
+  ASSERT_NE(std::getenv("SHERPA_TRIAL_ID"), nullptr);
+  EXPECT_STREQ(std::getenv("SHERPA_TRIAL_ID"), "9");
+  EXPECT_EQ(std::getenv("SHERPA_TRIAL_FD"), nullptr);
+  // Reports go to the trial it got.
+  StatusOr<bool> stop = client.send_metrics(*trial, 1, 0.5);
+  ASSERT_TRUE(stop.ok()) << stop.status();
+  unsetenv("SHERPA_TRIAL_ID");
+}
+
+TEST_F(StartedAheadTest, AnEmptyDescriptorMeansAskTheServerByToken) {
+  Client client = MakeWaitingClient("s1.secret");
+  std::thread runner = HandOffLater("");
+  StatusOr<Trial> trial = client.get_trial();
+  runner.join();
+  ASSERT_TRUE(trial.ok()) << trial.status();
+  EXPECT_EQ(trial->id, 11);
+  EXPECT_EQ(trial->parameters.at("lr"), Value(0.25));
+  unsetenv("SHERPA_TRIAL_ID");
+}
+
+TEST_F(StartedAheadTest, NoTrialForItsTokenIsAnErrorNotAWait) {
+  Client client = MakeWaitingClient("s2.other");
+  std::thread runner = HandOffLater("");
+  StatusOr<Trial> trial = client.get_trial();
+  runner.join();
+  ASSERT_FALSE(trial.ok());
+  EXPECT_EQ(trial.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_THAT(trial.status().message(), HasSubstr("no trial yet"));
+}
+
+TEST_F(ClientTest, FromEnvironmentTakesADescriptorInPlaceOfATrialId) {
+  unsetenv("SHERPA_TRIAL_ID");
+  setenv("SHERPA_TRIAL_FD", "3", 1);
+  setenv("SHERPA_HOST", "127.0.0.1", 1);
+  setenv("SHERPA_PORT", "80", 1);
+  setenv("SHERPA_TOKEN", "s1.t", 1);
+  StatusOr<Client> client = Client::FromEnvironment();
+  ASSERT_TRUE(client.ok()) << client.status();
+  EXPECT_EQ(client->options().trial_fd, 3);
+  EXPECT_EQ(client->options().trial_id, 0);
+  setenv("SHERPA_TRIAL_FD", "three", 1);
+  client = Client::FromEnvironment();
+  ASSERT_FALSE(client.ok());
+  EXPECT_THAT(client.status().message(), HasSubstr("SHERPA_TRIAL_FD is not a descriptor"));
+  unsetenv("SHERPA_TRIAL_FD");
 }
 
 TEST_F(ClientTest, CheckpointPathIsUnderTheStudyFolder) {

@@ -76,10 +76,23 @@ Status HttpConnection::Connect() {
   return last;
 }
 
+Status HttpConnection::Open() {
+  if (fd_ >= 0 && ClosedByPeer()) Close();
+  if (fd_ < 0) return Connect();
+  return OkStatus();
+}
+
+bool HttpConnection::ClosedByPeer() const {
+  pollfd p{fd_, POLLIN, 0};
+  if (::poll(&p, 1, 0) != 1) return false;  // nothing to read: open and idle
+  char byte;
+  return ::recv(fd_, &byte, 1, MSG_PEEK | MSG_DONTWAIT) <= 0;
+}
+
 StatusOr<HttpResponse> HttpConnection::Request(const std::string& method, const std::string& path,
                                                const std::string& body,
                                                const std::string& extra_headers) {
-  if (fd_ < 0) SHERPA_RETURN_IF_ERROR(Connect());
+  SHERPA_RETURN_IF_ERROR(Open());
   std::string request =
       method + " " + path + " HTTP/1.1\r\nHost: " + host_ + "\r\nAuthorization: Bearer " + token_ +
       "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +

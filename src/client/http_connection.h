@@ -34,9 +34,17 @@ class HttpConnection {
   StatusOr<HttpResponse> Request(const std::string& method, const std::string& path,
                                  const std::string& body, const std::string& extra_headers = "");
 
+  // Opens the connection now if it is not open, so the next request does
+  // not wait for the connect (a process started ahead of its trial opens it
+  // while it waits).
+  Status Open();
+
  private:
   Status Connect();
   void Close();
+  // Whether the runner has closed the open connection (an idle keep-alive
+  // connection it timed out): sending on it would fail.
+  bool ClosedByPeer() const;
 
   std::string host_;
   int port_;

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <charconv>
@@ -35,6 +36,7 @@
 #include <unordered_map>
 
 #include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 
 #include "dashboard/dashboard.h"
@@ -55,6 +57,14 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using storage::EventKind;
 using storage::StoredEvent;
+
+// A trial handed to a process started ahead travels in one send of at most
+// this many bytes (a fresh Unix socket's buffer holds far more).
+constexpr size_t kMaxHandOffMessage = 32 * 1024;
+
+// How long after a hand-off the runner waits for quiet before it starts
+// replacement processes ahead (StartStandby).
+constexpr std::chrono::milliseconds kStandbyQuiet{5};
 
 double NowSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -210,8 +220,12 @@ class Runner final : public server::TrialService {
   // finds the one token to compare, and the comparison takes the same time
   // wherever the tokens differ. (Looking the whole token up in a hash map
   // would answer faster the further a guess is from every real token.)
+  // A process started ahead of its trial has "s<number>.<secret>": it names
+  // no trial until the runner hands it one.
   std::optional<server::Principal> Authenticate(std::string_view token) override {
     if (ConstantTimeEquals(token, study_token_)) return server::Principal{std::nullopt, true};
+    const bool standby = !token.empty() && token[0] == 's';
+    if (standby) token.remove_prefix(1);
     const size_t dot = token.find('.');
     TrialId id = 0;
     if (dot == std::string_view::npos ||
@@ -219,6 +233,15 @@ class Runner final : public server::TrialService {
       return std::nullopt;
     }
     std::lock_guard<std::mutex> lock(mu_);
+    if (standby) {
+      auto it = standby_tokens_.find(id);
+      if (it == standby_tokens_.end() ||
+          !ConstantTimeEquals(token, std::string_view(it->second.token).substr(1))) {
+        return std::nullopt;
+      }
+      if (it->second.trial == 0) return server::Principal{std::nullopt, false};
+      return server::Principal{it->second.trial, false};
+    }
     auto it = tokens_.find(id);
     if (it == tokens_.end() || !ConstantTimeEquals(token, it->second)) return std::nullopt;
     return server::Principal{id, false};
@@ -377,6 +400,7 @@ class Runner final : public server::TrialService {
     int attempt = 1;
     JobId job;
     std::string token;
+    uint64_t standby = 0;  // the number of the started-ahead process it runs in; 0: none
     Clock::time_point started;
     bool kill_sent = false;
     bool timed_out = false;
@@ -394,6 +418,22 @@ class Runner final : public server::TrialService {
     Trial trial;
     bool restarted = false;
     Clock::time_point not_before;
+  };
+
+  // A trial process started ahead of its trial (OptimizeOptions::prestart).
+  // It waits in get_trial() on its descriptor 3, one end of a socket pair
+  // whose other end we keep: a hand-off is one send, and our exit (even
+  // kill -9) is an end of file it notices.
+  struct Standby {
+    uint64_t number = 0;
+    JobId job;
+    int socket = -1;  // our end
+    std::string output_path;
+    bool killed = false;  // by us, because the study needs no more trials
+  };
+  struct StandbyToken {
+    std::string token;
+    TrialId trial = 0;  // 0: no trial yet
   };
 
   // Every event goes through here so the runner knows what to flush at the end.
@@ -416,6 +456,12 @@ class Runner final : public server::TrialService {
   Status Resume();
   void StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, int attempt,
                   bool restarted);
+  JobSpec TrialJob(const std::string& name, const std::string& output_path,
+                   const std::string& token) const;
+  bool HandToStandby(const Trial& trial, int attempt, bool restarted);
+  void StartStandby(std::unique_lock<std::mutex>& lock);
+  void RetireStandby();
+  void StandbyEnded(const JobId& job, const JobStatus& status);
   void HandleEndedJobs(std::unique_lock<std::mutex>& lock);
   void EndTrialLocked(RunningTrial& running, const JobStatus& job);
   uint64_t FinalizeLocked(RunningTrial& running, TrialStatus status, const std::string& reason);
@@ -457,8 +503,16 @@ class Runner final : public server::TrialService {
   bool dirty_ = true;
   Study study_;
   std::unordered_map<TrialId, RunningTrial> running_;
-  std::unordered_map<TrialId, std::string> tokens_;  // of the running trials
-  std::vector<Trial> restarts_;                      // unfinished trials found on resume
+  std::unordered_map<TrialId, std::string> tokens_;            // of the running trials
+  std::deque<Standby> standby_;                                // started ahead, no trial yet
+  std::unordered_map<uint64_t, StandbyToken> standby_tokens_;  // by Standby::number
+  // Started ahead but never to get a trial (killed, or gone before its
+  // hand-off), until the scheduler has seen them exit.
+  std::unordered_map<JobId, Standby> leaving_;
+  uint64_t standby_started_ = 0;
+  Clock::time_point standby_due_;  // replacements start no sooner (StartStandby)
+  bool prestart_off_ = false;      // one died before its trial: start trials the plain way
+  std::vector<Trial> restarts_;    // unfinished trials found on resume
   std::deque<PendingStart> pending_starts_;
   std::map<TrialId, int> submit_failures_;  // consecutive UNAVAILABLE submits
   std::map<TrialId, int> attempts_;
@@ -482,6 +536,16 @@ Status Runner::Prepare() {
   }
   if (options_.max_concurrent == 0) {
     return InvalidArgumentError("max_concurrent must be at least 1");
+  }
+  if (options_.prestart > 0 && options_.scheduler.name != "local") {
+    return InvalidArgumentError(
+        "prestart: works with the local scheduler only (a process started ahead gets its trial "
+        "through a socket from the runner); remove prestart or use scheduler: local");
+  }
+  if (options_.prestart > 0 && !options_.scheduler.resources.empty()) {
+    return InvalidArgumentError(
+        "prestart: cannot be combined with scheduler.resources: a process started ahead cannot "
+        "know which resource (GPU) its trial will get; remove one of the two");
   }
   std::error_code ec;
   working_dir_ = options_.working_dir.empty() ? fs::current_path(ec).string()
@@ -753,24 +817,16 @@ Status Runner::Resume() {
   return OkStatus();
 }
 
-void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, int attempt,
-                        bool restarted) {
-  RunningTrial running;
-  running.trial = trial;
-  running.attempt = attempt;
-  running.token = std::to_string(trial.id) + "." + RandomToken();
-  running.started = Clock::now();
-  tokens_[trial.id] = running.token;
-
+JobSpec Runner::TrialJob(const std::string& name, const std::string& output_path,
+                         const std::string& token) const {
   JobSpec job;
   job.command = options_.command;
-  job.name = "trial_" + std::to_string(trial.id);
-  job.output_path = OutputPath(trial.id);
+  job.name = name;
+  job.output_path = output_path;
   job.working_dir = working_dir_;
-  job.env = {{"SHERPA_TRIAL_ID", std::to_string(trial.id)},
-             {"SHERPA_HOST", trial_host_},
+  job.env = {{"SHERPA_HOST", trial_host_},
              {"SHERPA_PORT", std::to_string(port_)},
-             {"SHERPA_TOKEN", running.token},
+             {"SHERPA_TOKEN", token},
              {"SHERPA_OUTPUT_DIR", output_dir_},
              {"SHERPA_RUNNER_ID", runner_id_}};
   const char* path = std::getenv("PATH");
@@ -780,6 +836,173 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
     job.env["PYTHONPATH"] =
         python_path_ + (existing && *existing ? ":" + std::string(existing) : std::string());
   }
+  return job;
+}
+
+// Gives `trial` to the oldest process started ahead. False if it is gone
+// (the caller then starts the trial the plain way).
+bool Runner::HandToStandby(const Trial& trial, int attempt, bool restarted) {
+  Standby standby = std::move(standby_.front());
+  standby_.pop_front();
+  StandbyToken& token = standby_tokens_[standby.number];
+  // Bound before the write, under mu_: the process may report at once.
+  token.trial = trial.id;
+  // What GET /api/v1/trials/<id> answers. The socket's empty buffer takes
+  // the whole message at once, or the send fails with EPIPE if the process
+  // is gone; a trial too large to be sure of that is fetched by the process
+  // over HTTP (it reads an empty message).
+  const std::string message = json::ToJson(trial).dump();
+  bool delivered = true;
+  if (message.size() <= kMaxHandOffMessage) {
+    ssize_t n;
+    do {
+      n = ::send(standby.socket, message.data(), message.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    } while (n < 0 && errno == EINTR);
+    delivered = n == static_cast<ssize_t>(message.size());
+  }
+  ::close(standby.socket);
+  if (!delivered) {
+    // It died while waiting; HandleEndedJobs reports why once the scheduler
+    // has seen its exit.
+    standby_tokens_.erase(standby.number);
+    leaving_.emplace(standby.job, std::move(standby));
+    return false;
+  }
+  std::error_code ec;
+  fs::rename(standby.output_path, OutputPath(trial.id), ec);
+
+  RunningTrial running;
+  running.trial = trial;
+  running.attempt = attempt;
+  running.job = standby.job;
+  running.token = token.token;
+  running.standby = standby.number;
+  running.started = Clock::now();
+  standby_due_ = running.started + kStandbyQuiet;
+  running_.emplace(trial.id, std::move(running));
+  StoredEvent started;
+  started.kind = restarted ? EventKind::kTrialRestarted : EventKind::kTrialStarted;
+  started.trial_id = trial.id;
+  started.attempt = attempt;
+  started.at = NowSeconds();
+  started.job_id = standby.job;
+  Append(std::move(started));
+  return true;
+}
+
+void Runner::StartStandby(std::unique_lock<std::mutex>& lock) {
+  // Trials tend to end in bursts (they started together); a process
+  // starting up takes a core for about a millisecond, which the burst's
+  // reports and hand-offs need more. So replacements start once the runner
+  // has handed nothing off for kStandbyQuiet (the loop wakes for it).
+  if (Clock::now() < standby_due_) return;
+  while (options_.prestart > standby_.size() && !prestart_off_ && !stopping_ && !algorithm_done_) {
+    int fds[2];
+    if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
+      prestart_off_ = true;
+      progress_.Event(std::string("prestart: cannot make a socket pair (") + std::strerror(errno) +
+                      "); trials start when a slot frees from now on");
+      return;
+    }
+    Standby standby;
+    standby.number = ++standby_started_;
+    standby.socket = fds[1];
+    standby.output_path =
+        (fs::path(output_dir_) / "jobs" / ("prestart_" + std::to_string(standby.number) + ".out"))
+            .string();
+    // Appended piece by piece: `"s" + std::string` trips GCC 12's -Wrestrict.
+    std::string token = "s";
+    token += std::to_string(standby.number);
+    token += '.';
+    token += RandomToken();
+    standby_tokens_[standby.number] = StandbyToken{token, 0};
+    JobSpec job =
+        TrialJob("prestart_" + std::to_string(standby.number), standby.output_path, token);
+    job.env["SHERPA_TRIAL_FD"] = "3";
+    job.fd3 = fds[0];
+    lock.unlock();
+    StatusOr<JobId> id = scheduler_->submit(job);
+    lock.lock();
+    ::close(fds[0]);
+    if (!id.ok()) {
+      ::close(fds[1]);
+      standby_tokens_.erase(standby.number);
+      prestart_off_ = true;
+      progress_.Event("prestart: cannot start a trial process ahead (" + id.status().ToString() +
+                      "); trials start when a slot frees from now on");
+      return;
+    }
+    standby.job = *id;
+    standby_.push_back(std::move(standby));
+  }
+}
+
+// The study needs no more trials (or stops): the processes started ahead
+// are killed; they ran nothing but the script's start-up.
+void Runner::RetireStandby() {
+  while (!standby_.empty()) {
+    Standby standby = std::move(standby_.front());
+    standby_.pop_front();
+    ::close(standby.socket);
+    standby.socket = -1;
+    standby_tokens_.erase(standby.number);
+    standby.killed = true;
+    (void)scheduler_->kill(standby.job);
+    leaving_.emplace(standby.job, std::move(standby));
+  }
+}
+
+void Runner::StandbyEnded(const JobId& job, const JobStatus& status) {
+  std::string output_path;
+  if (auto left = leaving_.find(job); left != leaving_.end()) {
+    const bool killed = left->second.killed;
+    output_path = left->second.output_path;
+    leaving_.erase(left);
+    if (killed) {
+      std::error_code ec;
+      fs::remove(output_path, ec);  // it ran no trial
+      return;
+    }
+  } else {
+    auto it = std::find_if(standby_.begin(), standby_.end(),
+                           [&](const Standby& s) { return s.job == job; });
+    if (it == standby_.end()) return;
+    output_path = it->output_path;
+    ::close(it->socket);
+    standby_tokens_.erase(it->number);
+    standby_.erase(it);
+  }
+  // A script that dies before asking for its trial would kill every trial
+  // the same way; each of them, started the plain way, then fails with its
+  // own output, and the study goes on as without prestart.
+  if (!prestart_off_) {
+    prestart_off_ = true;
+    std::string message = "prestart: a trial process started ahead of its trial ended (" +
+                          status.reason +
+                          ") before it got one; trials start when a slot frees from now on. "
+                          "Its output: " +
+                          output_path;
+    const std::string tail = Tail(output_path, 10);
+    if (!tail.empty()) message += "\n" + Indent(tail, "    | ");
+    progress_.Event(message);
+  }
+  RetireStandby();
+}
+
+void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, int attempt,
+                        bool restarted) {
+  while (!standby_.empty()) {
+    if (HandToStandby(trial, attempt, restarted)) return;
+  }
+  RunningTrial running;
+  running.trial = trial;
+  running.attempt = attempt;
+  running.token = std::to_string(trial.id) + "." + RandomToken();
+  running.started = Clock::now();
+  tokens_[trial.id] = running.token;
+
+  JobSpec job = TrialJob("trial_" + std::to_string(trial.id), OutputPath(trial.id), running.token);
+  job.env["SHERPA_TRIAL_ID"] = std::to_string(trial.id);
   StoredEvent started;
   started.kind = restarted ? EventKind::kTrialRestarted : EventKind::kTrialStarted;
   started.trial_id = trial.id;
@@ -851,6 +1074,7 @@ uint64_t Runner::FinalizeLocked(RunningTrial& running, TrialStatus status,
 void Runner::EndTrialLocked(RunningTrial& running, const JobStatus& job) {
   const TrialId id = running.trial.id;
   tokens_.erase(id);
+  if (running.standby != 0) standby_tokens_.erase(running.standby);
   if (running.interrupted && !running.ended) {
     // Ctrl-C: not the trial's fault. It stays unfinished in study.db and
     // runs again on resume.
@@ -918,6 +1142,8 @@ void Runner::HandleEndedJobs(std::unique_lock<std::mutex>& lock) {
     jobs.push_back(running.job);
     trial_of[running.job] = id;
   }
+  for (const Standby& standby : standby_) jobs.push_back(standby.job);
+  for (const auto& [job, standby] : leaving_) jobs.push_back(job);
   if (jobs.empty()) return;
   lock.unlock();
   StatusOr<std::map<JobId, JobStatus>> states = scheduler_->status(jobs);
@@ -928,6 +1154,10 @@ void Runner::HandleEndedJobs(std::unique_lock<std::mutex>& lock) {
   }
   for (const auto& [job, state] : *states) {
     if (!state.ended()) continue;
+    if (trial_of.count(job) == 0) {
+      StandbyEnded(job, state);
+      continue;
+    }
     auto it = running_.find(trial_of[job]);
     if (it == running_.end() || it->second.job != job) continue;
     EndTrialLocked(it->second, state);
@@ -1118,7 +1348,13 @@ StatusOr<OptimizeResult> Runner::Run() {
   for (;;) {
     // No work is skipped by waking early, and every source of work sets
     // dirty_; the timeout only paces progress output and trial timeouts.
-    wake_.wait_for(lock, std::chrono::milliseconds(500), [this] { return dirty_; });
+    auto timeout = std::chrono::milliseconds(500);
+    if (const auto now = Clock::now(); standby_.size() < options_.prestart && !prestart_off_ &&
+                                       !stopping_ && !algorithm_done_ && standby_due_ > now) {
+      // Wake for the replacements StartStandby held back.
+      timeout = std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(standby_due_ - now));
+    }
+    wake_.wait_for(lock, timeout, [this] { return dirty_; });
     dirty_ = false;
 
     if (interrupts_ > handled_interrupts) {
@@ -1138,10 +1374,15 @@ StatusOr<OptimizeResult> Runner::Run() {
     HandleEndedJobs(lock);
     EnforceStops();
     SubmitNewTrials(lock);
+    if (stopping_ || algorithm_done_) {
+      RetireStandby();
+    } else {
+      StartStandby(lock);  // after the hand-offs, which it must not delay
+    }
     WriteResultsCsv(false);
     progress_.Update(Snapshot());
 
-    if (running_.empty() &&
+    if (running_.empty() && leaving_.empty() &&
         (stopping_ || (algorithm_done_ && restarts_.empty() && pending_starts_.empty()))) {
       break;
     }

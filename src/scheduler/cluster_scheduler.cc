@@ -69,6 +69,9 @@ class ClusterScheduler final : public Scheduler {
   std::string_view name() const override { return backend_->name(); }
 
   StatusOr<JobId> submit(const JobSpec& spec) override {
+    if (spec.fd3 >= 0) {
+      return InvalidArgumentError("a cluster job cannot be handed a descriptor (JobSpec::fd3)");
+    }
     SHERPA_ASSIGN_OR_RETURN(std::string script, JobScript(spec, options_.environment));
     JobSpec job = spec;
     std::error_code error;

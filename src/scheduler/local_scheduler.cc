@@ -147,6 +147,7 @@ class LocalScheduler final : public Scheduler {
     options.env = si::MergedEnvironment(env);
     options.working_dir = spec.working_dir;
     options.output_path = spec.output_path;
+    options.fd3 = spec.fd3;
     StatusOr<pid_t> pid = UnavailableError("not started");
     // A plain `program args...` is started directly: the same process the
     // shell would exec, half a millisecond sooner. Anything else, and any

@@ -177,7 +177,19 @@ StatusOr<pid_t> Spawn(const SpawnOptions& options) {
   if (!options.working_dir.empty()) {
     step(posix_spawn_file_actions_addchdir_np(&actions, options.working_dir.c_str()));
   }
-  step(posix_spawn_file_actions_addclosefrom_np(&actions, 3));
+  int fd3_copy = -1;
+  if (options.fd3 >= 0) {
+    // dup2 onto itself would keep FD_CLOEXEC on glibcs before 2.29; a copy
+    // at another number is dup2'ed like any other descriptor.
+    int from = options.fd3;
+    if (from == 3) {
+      fd3_copy = ::fcntl(from, F_DUPFD_CLOEXEC, 4);
+      if (fd3_copy < 0) step(errno);
+      from = fd3_copy;
+    }
+    step(posix_spawn_file_actions_adddup2(&actions, from, 3));
+  }
+  step(posix_spawn_file_actions_addclosefrom_np(&actions, options.fd3 >= 0 ? 4 : 3));
 
   sigset_t empty_mask;
   sigset_t all_signals;
@@ -198,6 +210,7 @@ StatusOr<pid_t> Spawn(const SpawnOptions& options) {
   }
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&actions);
+  if (fd3_copy >= 0) ::close(fd3_copy);
   if (rc != 0) {
     std::string message =
         "cannot start '" + (options.program.empty() ? options.argv[0] : options.program) + "'";

@@ -9,7 +9,7 @@
 //     the grandchildren of a shell too. Its signal mask is emptied and all
 //     dispositions reset, so a runner that blocks or ignores signals (a
 //     sigwait thread, SIG_IGN for SIGPIPE) does not hand that on. Descriptors
-//     other than 0, 1 and 2 are closed, so a child cannot keep the runner's
+//     other than 0, 1 and 2 (and 3 when asked for) are closed, so a child cannot keep the runner's
 //     sockets or database files open.
 //   * Children are waited for by pid only, never with waitpid(-1), so several
 //     users of this file can have children at once.
@@ -56,6 +56,9 @@ struct SpawnOptions {
   int stdin_fd = -1;
   int stdout_fd = -1;
   int stderr_fd = -1;
+  // If >= 0, a descriptor of this process that becomes the child's
+  // descriptor 3 and stays open through exec (the only one above 2).
+  int fd3 = -1;
 };
 
 // Starts a child as described above; returns its pid, which is also its

@@ -209,6 +209,45 @@ TEST(SpawnTest, UsesTheGivenEnvironmentAndDirectory) {
   std::filesystem::remove_all(dir);
 }
 
+TEST(SpawnTest, HandsOnDescriptor3AndNoOther) {
+  std::string pattern = ::testing::TempDir() + "sherpa_proc_XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+  const std::filesystem::path dir = std::filesystem::canonical(pattern);
+  int stray[2];
+  ASSERT_EQ(::pipe2(stray, 0), 0);  // inheritable, yet must not reach the child
+  // Ours may sit anywhere, 3 included (which dup2 onto itself would mishandle).
+  for (const bool at_three : {false, true}) {
+    int fds[2];
+    ASSERT_EQ(::pipe2(fds, O_CLOEXEC), 0);
+    int from = ::fcntl(fds[0], F_DUPFD_CLOEXEC, 20);
+    if (at_three) {
+      ASSERT_EQ(::dup3(from, 3, O_CLOEXEC), 3);
+      ::close(from);
+      from = 3;
+    }
+    ::close(fds[0]);
+    SpawnOptions options;
+    options.argv = {"/bin/sh", "-c", "cat <&3; ls /proc/self/fd | tr '\\n' ' '"};
+    options.output_path = (dir / "out.txt").string();
+    options.fd3 = from;
+    ASSERT_OK_AND_ASSIGN(pid_t pid, Spawn(options));
+    ::close(from);
+    ASSERT_EQ(::write(fds[1], "hello\n", 6), 6);
+    ::close(fds[1]);  // the child's cat then sees the end
+    ASSERT_OK_AND_ASSIGN(ExitStatus status, Reap(pid));
+    EXPECT_EQ(status.code(), 0);
+    std::ifstream in(dir / "out.txt");
+    std::stringstream text;
+    text << in.rdbuf();
+    // 0-2, 3, and the one ls opens to list them.
+    EXPECT_EQ(text.str(), "hello\n0 1 2 3 4 ") << (at_three ? "from 3" : "from 20");
+    std::filesystem::remove(dir / "out.txt");
+  }
+  ::close(stray[0]);
+  ::close(stray[1]);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(ProcessTest, NamesSignalsAndExits) {
   EXPECT_EQ(SignalName(SIGSEGV), "SIGSEGV");
   EXPECT_EQ(SignalName(SIGKILL), "SIGKILL");

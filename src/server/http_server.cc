@@ -225,7 +225,7 @@ class HttpServer::Impl {
  private:
   // Resolves the caller and checks it may act on the trial in the path.
   // `study_only`: only the study token is enough.
-  StatusOr<TrialId> Authorize(const httplib::Request& req, bool study_only) {
+  StatusOr<Principal> Authenticate(const httplib::Request& req) {
     const std::string header = req.get_header_value("Authorization");
     constexpr std::string_view kBearer = "Bearer ";
     if (header.rfind(kBearer, 0) != 0) {
@@ -233,13 +233,24 @@ class HttpServer::Impl {
     }
     std::optional<Principal> who = service_->Authenticate(header.substr(kBearer.size()));
     if (!who) return UnauthenticatedError("unknown token");
+    return *who;
+  }
+
+  static Status NoTrialYet() {
+    return FailedPreconditionError(
+        "this token's process was started ahead of its trial and has none yet; it reads its "
+        "trial from the descriptor SHERPA_TRIAL_FD names (the clients do)");
+  }
+
+  StatusOr<TrialId> Authorize(const httplib::Request& req, bool study_only) {
+    SHERPA_ASSIGN_OR_RETURN(Principal who, Authenticate(req));
     SHERPA_ASSIGN_OR_RETURN(TrialId id, PathTrialId(req));
-    if (who->study) return id;
+    if (who.study) return id;
     if (study_only) return PermissionDeniedError("this needs the study token");
-    if (who->trial != id) {
-      return PermissionDeniedError("this token belongs to trial " +
-                                   std::to_string(who->trial.value_or(0)) + ", not trial " +
-                                   std::to_string(id));
+    if (!who.trial) return NoTrialYet();
+    if (who.trial != id) {
+      return PermissionDeniedError("this token belongs to trial " + std::to_string(*who.trial) +
+                                   ", not trial " + std::to_string(id));
     }
     return id;
   }
@@ -255,6 +266,20 @@ class HttpServer::Impl {
   }
 
   void Routes() {
+    // The trial of the token's process: how a process started ahead of its
+    // trial (OptimizeOptions::prestart) learns it if its descriptor 3 was
+    // read by another process first (a shell script's first `sherpa trial`).
+    server_.Get("/api/v1/trial", [this](const httplib::Request& req, httplib::Response& res) {
+      Status status = [&]() -> Status {
+        SHERPA_ASSIGN_OR_RETURN(Principal who, Authenticate(req));
+        if (who.study) return InvalidArgumentError("the study token has no trial of its own");
+        if (!who.trial) return NoTrialYet();
+        SHERPA_ASSIGN_OR_RETURN(Trial trial, service_->GetTrial(*who.trial));
+        SendJson(res, json::ToJson(trial));
+        return OkStatus();
+      }();
+      if (!status.ok()) SendError(res, status);
+    });
     server_.Get(
         R"(/api/v1/trials/(\d+))",
         TrialRoute(false,

@@ -30,6 +30,7 @@ class ScriptedService : public TrialService {
     if (token == "study") return Principal{std::nullopt, true};
     if (token == "t1") return Principal{1, false};
     if (token == "t2") return Principal{2, false};
+    if (token == "waiting") return Principal{std::nullopt, false};  // started ahead, no trial yet
     return std::nullopt;
   }
   StatusOr<Trial> GetTrial(TrialId id) override {
@@ -126,6 +127,25 @@ TEST_F(HttpServerTest, TokensAreCheckedPerTrial) {
   EXPECT_EQ(client_->Post("/api/v1/trials/1/stop", Auth("study"), "", "application/json")->status,
             200);
   EXPECT_EQ(service_.Read(service_.stopped_), std::vector<TrialId>{1});
+}
+
+TEST_F(HttpServerTest, TheTokensOwnTrialIsFoundWithoutItsId) {
+  auto own = client_->Get("/api/v1/trial", Auth("t2"));
+  ASSERT_TRUE(own);
+  EXPECT_EQ(own->status, 200);
+  EXPECT_EQ(json::Parse(own->body)->at("id"), 2);
+  auto waiting = client_->Get("/api/v1/trial", Auth("waiting"));
+  EXPECT_EQ(waiting->status, 409);
+  EXPECT_THAT(waiting->body, HasSubstr("started ahead of its trial"));
+  // Until it has a trial, such a token reaches no trial at all.
+  auto other = client_->Get("/api/v1/trials/1", Auth("waiting"));
+  EXPECT_EQ(other->status, 409);
+  auto report = client_->Post("/api/v1/trials/1/observations", Auth("waiting"),
+                              R"({"iteration":1,"objective":1})", "application/json");
+  EXPECT_EQ(report->status, 409);
+  EXPECT_FALSE(service_.Read(service_.last_).has_value());
+  EXPECT_EQ(client_->Get("/api/v1/trial", Auth("study"))->status, 400);
+  EXPECT_EQ(client_->Get("/api/v1/trial")->status, 401);
 }
 
 TEST_F(HttpServerTest, ReportsAreParsedAndAnswered) {

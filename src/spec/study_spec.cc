@@ -621,6 +621,7 @@ Status ReadScheduler(const Json& node, SchedulerOptions& out) {
 Status ApplyOverrides(Json& tree, const SpecOverrides& o) {
   if (o.command) tree["command"] = *o.command;
   if (o.max_concurrent) tree["max_concurrent"] = *o.max_concurrent;
+  if (o.prestart) tree["prestart"] = *o.prestart;
   if (o.output_dir) tree["output_dir"] = *o.output_dir;
   if (o.seed) tree["seed"] = *o.seed;
   if (o.scheduler) {
@@ -643,21 +644,11 @@ Status ApplyOverrides(Json& tree, const SpecOverrides& o) {
 
 StatusOr<OptimizeOptions> Build(const Json& tree) {
   if (!tree.is_object()) return Expected("the spec", "a mapping of study fields", tree);
-  static constexpr std::array<std::string_view, 15> kKeys = {"parameters",
-                                                             "algorithm",
-                                                             "lower_is_better",
-                                                             "command",
-                                                             "max_concurrent",
-                                                             "output_dir",
-                                                             "scheduler",
-                                                             "stopping_rule",
-                                                             "seed",
-                                                             "resubmit_failed_trials",
-                                                             "trial_timeout",
-                                                             "checkpoint_gc",
-                                                             "server",
-                                                             "max_resubmits",
-                                                             "name"};
+  static constexpr std::array<std::string_view, 16> kKeys = {
+      "parameters",    "algorithm",     "lower_is_better", "command", "max_concurrent",
+      "output_dir",    "scheduler",     "stopping_rule",   "seed",    "resubmit_failed_trials",
+      "trial_timeout", "checkpoint_gc", "prestart",        "server",  "max_resubmits",
+      "name"};
   SHERPA_RETURN_IF_ERROR(CheckKeys(tree, "", kKeys));
   for (std::string_view required : {"parameters", "algorithm", "lower_is_better", "command"}) {
     if (!tree.contains(std::string(required))) {
@@ -712,6 +703,10 @@ StatusOr<OptimizeOptions> Build(const Json& tree) {
   }
   if (auto v = tree.find("checkpoint_gc"); v != tree.end()) {
     SHERPA_ASSIGN_OR_RETURN(o.checkpoint_gc, ReadBool(*v, "checkpoint_gc"));
+  }
+  if (auto v = tree.find("prestart"); v != tree.end()) {
+    SHERPA_ASSIGN_OR_RETURN(int64_t n, ReadInt(*v, "prestart", 0, 1024));
+    o.prestart = static_cast<size_t>(n);
   }
   if (auto v = tree.find("server"); v != tree.end()) {
     if (!v->is_object()) return Expected("server", "a mapping with host and/or port", *v);
