@@ -13,6 +13,10 @@ script runs unchanged::
         accuracy = train_one_epoch(trial.parameters['lr'])
         client.send_metrics(trial=trial, iteration=epoch + 1,
                             objective=accuracy, context={'loss': loss})
+
+A process the runner started ahead of its trial (``prestart`` in the spec)
+has ``SHERPA_TRIAL_FD`` instead of ``SHERPA_TRIAL_ID``: ``get_trial()`` then
+waits until the runner hands it a trial, and sets ``SHERPA_TRIAL_ID``.
 """
 
 import binascii
@@ -101,6 +105,9 @@ class Client(object):
 
     def get_trial(self):
         """Returns the Trial this process was started for.
+
+        In a process started ahead of its trial, waits until the runner
+        hands it one.
 
         Raises:
             SherpaError: ``SHERPA_TRIAL_ID`` (or the runner's address) is not
@@ -500,6 +507,9 @@ class Client(object):
                     'SHERPA_HOST/SHERPA_PORT'.format(trial_id))
         elif status == 409 and code == 'ALREADY_EXISTS':
             hint = 'each send_metrics call needs a new iteration'
+        elif status == 409 and path == '/api/v1/trial':
+            hint = ('this process was started ahead of its trial and the '
+                    'runner handed it none')
         elif status == 409:
             hint = 'the trial has ended; report nothing after end_trial'
         elif status == 413:

@@ -111,6 +111,18 @@ class FakeRunner(object):
         if self.unavailable > 0:
             self.unavailable -= 1
             return self.error(handler, 503, 'UNAVAILABLE', 'shutting down')
+        if (method, handler.path) == ('GET', '/api/v1/trial'):
+            # The trial of the token (a process started ahead whose
+            # descriptor came empty).
+            auth = handler.headers.get('Authorization', '')
+            owners = [i for i, t in self.trials.items()
+                      if 'Bearer ' + t['token'] == auth]
+            if not owners:
+                return self.error(handler, 409, 'FAILED_PRECONDITION',
+                                  'no trial yet')
+            return self.reply(handler, 200, {
+                'id': owners[0],
+                'parameters': self.trials[owners[0]]['parameters']})
         match = _PATH.match(handler.path)
         if not match:
             return self.error(handler, 404, 'NOT_FOUND', 'unknown path')
@@ -356,6 +368,65 @@ class GetTrialTest(ClientTestBase):
         self.assertLess(time.monotonic() - began, 3.0)
         self.assertIn('could not reach the sherpa runner', str(ctx.exception))
         self.assertIn('ConnectionRefusedError', str(ctx.exception))
+
+
+class StartedAheadTest(ClientTestBase):
+    """A process the runner started ahead of its trial (prestart): its
+    trial arrives on the descriptor SHERPA_TRIAL_FD names."""
+
+    def start_ahead(self, token):
+        ours, runners = socket.socketpair()
+        self.addCleanup(runners.close)
+        del os.environ['SHERPA_TRIAL_ID']
+        os.environ['SHERPA_TRIAL_FD'] = str(ours.detach())  # the client closes it
+        os.environ['SHERPA_TOKEN'] = token
+        return runners
+
+    def hand_off_later(self, runners, message):
+        def run():
+            time.sleep(0.05)
+            if message:
+                runners.sendall(message)
+            runners.close()
+        thread = threading.Thread(target=run)
+        thread.start()
+        self.addCleanup(thread.join)
+
+    def test_waits_for_its_trial_and_becomes_that_trials_process(self):
+        runners = self.start_ahead('token-8')
+        self.hand_off_later(runners, json.dumps(
+            {'id': 8, 'parameters': {'lr': 0.1}}).encode())
+        client = self.client()
+        trial = client.get_trial()
+        self.assertEqual(trial.id, 8)
+        self.assertEqual(trial.parameters, {'lr': 0.1})
+        # No request was needed, but the connection was opened while waiting.
+        self.assertEqual(self.runner.requests, [])
+        self.assertEqual(self.runner.connections, 1)
+        self.assertEqual(os.environ.get('SHERPA_TRIAL_ID'), '8')
+        self.assertNotIn('SHERPA_TRIAL_FD', os.environ)
+        client.send_metrics(trial, 1, 0.5)
+        self.assertEqual(self.runner.requests[-1][:2],
+                         ('POST', '/api/v1/trials/8/observations'))
+        self.assertEqual(self.runner.connections, 1)
+        # A second get_trial asks the runner by id, like any trial.
+        self.assertEqual(client.get_trial().id, 8)
+        self.assertEqual(self.runner.requests[-1][:2],
+                         ('GET', '/api/v1/trials/8'))
+
+    def test_an_empty_descriptor_means_ask_by_token(self):
+        self.hand_off_later(self.start_ahead('token-9'), b'')
+        trial = self.client().get_trial()
+        self.assertEqual(trial.id, 9)
+        self.assertEqual(trial.parameters['save_to'], '9')
+        self.assertEqual(self.runner.requests[-1][:2],
+                         ('GET', '/api/v1/trial'))
+
+    def test_no_trial_for_the_token_is_an_error(self):
+        self.hand_off_later(self.start_ahead('s1.nobody'), b'')
+        with self.assertRaises(sherpa.SherpaError) as raised:
+            self.client().get_trial()
+        self.assertIn('no trial yet', str(raised.exception))
 
 
 class SendMetricsTest(ClientTestBase):
