@@ -852,6 +852,7 @@ bool Runner::HandToStandby(const Trial& trial, int attempt, bool restarted) {
   // is gone; a trial too large to be sure of that is fetched by the process
   // over HTTP (it reads an empty message).
   const std::string message = json::ToJson(trial).dump();
+  const double handed_at = NowSeconds();  // the start, as a spawn's is stamped before it
   bool delivered = true;
   if (message.size() <= kMaxHandOffMessage) {
     ssize_t n;
@@ -884,7 +885,7 @@ bool Runner::HandToStandby(const Trial& trial, int attempt, bool restarted) {
   started.kind = restarted ? EventKind::kTrialRestarted : EventKind::kTrialStarted;
   started.trial_id = trial.id;
   started.attempt = attempt;
-  started.at = NowSeconds();
+  started.at = handed_at;
   started.job_id = standby.job;
   Append(std::move(started));
   return true;
@@ -896,7 +897,9 @@ void Runner::StartStandby(std::unique_lock<std::mutex>& lock) {
   // reports and hand-offs need more. So replacements start once the runner
   // has handed nothing off for kStandbyQuiet (the loop wakes for it).
   if (Clock::now() < standby_due_) return;
-  while (options_.prestart > standby_.size() && !prestart_off_ && !stopping_ && !algorithm_done_) {
+  // One per turn of the loop: a trial that ends meanwhile is handled before
+  // the next spawn, not after all of them.
+  if (options_.prestart > standby_.size() && !prestart_off_ && !stopping_ && !algorithm_done_) {
     int fds[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) {
       prestart_off_ = true;
@@ -934,6 +937,7 @@ void Runner::StartStandby(std::unique_lock<std::mutex>& lock) {
     }
     standby.job = *id;
     standby_.push_back(std::move(standby));
+    if (standby_.size() < options_.prestart) dirty_ = true;  // come back for the next
   }
 }
 
