@@ -12,7 +12,7 @@
 //   (b) throughput: trials that fetch their trial, report once and exit;
 //       max_concurrent 4; trials / wall time of optimize().
 //   (c) 1,000 trials that sleep 0.1 s, max_concurrent 8: wall time against
-//       the ideal 12.5 s.
+//       the ideal 12.5 s; with prestart 8 (the headline) and without.
 //   (d) durable reports/s over HTTP: 8 concurrent trials, each sending its
 //       reports back to back (each answered after its SQLite commit).
 //   spawn, fsync, idle: context for the above (process start outside the
