@@ -922,6 +922,9 @@ void Runner::StartStandby(std::unique_lock<std::mutex>& lock) {
     JobSpec job =
         TrialJob("prestart_" + std::to_string(standby.number), standby.output_path, token);
     job.env["SHERPA_TRIAL_FD"] = "3";
+    // Empty, not absent: a runner that is itself a trial (a nested study)
+    // has an id of its own, which the merged environment would hand on.
+    job.env["SHERPA_TRIAL_ID"] = "";
     job.fd3 = fds[0];
     lock.unlock();
     StatusOr<JobId> id = scheduler_->submit(job);
@@ -995,7 +998,10 @@ void Runner::StandbyEnded(const JobId& job, const JobStatus& status) {
 
 void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, int attempt,
                         bool restarted) {
-  while (!standby_.empty()) {
+  // A trial run again (resubmitted, or restarted by a resume) already has an
+  // output file, which its new process appends to; a process started ahead
+  // writes to a file of its own, which would replace it.
+  while (!standby_.empty() && attempt == 1 && !restarted) {
     if (HandToStandby(trial, attempt, restarted)) return;
   }
   RunningTrial running;
@@ -1007,6 +1013,7 @@ void Runner::StartTrial(std::unique_lock<std::mutex>& lock, const Trial& trial, 
 
   JobSpec job = TrialJob("trial_" + std::to_string(trial.id), OutputPath(trial.id), running.token);
   job.env["SHERPA_TRIAL_ID"] = std::to_string(trial.id);
+  job.env["SHERPA_TRIAL_FD"] = "";  // (a nested study's runner may have one)
   StoredEvent started;
   started.kind = restarted ? EventKind::kTrialRestarted : EventKind::kTrialStarted;
   started.trial_id = trial.id;

@@ -18,7 +18,7 @@ import json, os, sys, time
 started = time.time()
 with open('pgid_0_{}'.format(os.getpid()), 'w') as f:
     f.write(str(os.getpgid(0)))
-ahead = 'SHERPA_TRIAL_FD' in os.environ
+ahead = bool(os.environ.get('SHERPA_TRIAL_FD'))  # set and not empty
 print('marker: pid {} started {}'.format(
     os.getpid(), 'ahead' if ahead else 'plain'), flush=True)
 if ahead:
@@ -86,7 +86,7 @@ class PrestartTest(sherpa_e2e.StudyTestCase):
                                    places=9)
             # Afterwards an ordinary trial process.
             self.assertEqual(seen['env_id'], str(trial_id))
-            self.assertIsNone(seen['env_fd'])
+            self.assertFalse(seen['env_fd'])
             # Its output, from before it had a trial, is the trial's.
             output = self.read(os.path.join('out', 'jobs',
                                             'trial_{}.out'.format(trial_id)))
@@ -138,6 +138,32 @@ echo "marker: fd=${SHERPA_TRIAL_FD:-none}"
             markers += self.read(os.path.join(
                 'out', 'jobs', 'trial_{}.out'.format(trial_id)))
         self.assertIn('marker: fd=3', markers)  # some did start ahead
+
+    def test_a_resubmitted_trial_keeps_the_output_of_its_first_run(self):
+        self.write('trial.sh', '''
+id=$(sherpa trial get | sed 's/.*"id":\\([0-9]*\\).*/\\1/')
+echo "marker: a run of trial $id, fd=${SHERPA_TRIAL_FD:-none}"
+# The first trial that started ahead fails once, before reporting.
+if [ -n "$SHERPA_TRIAL_FD" ] && [ ! -e failed_once ]; then
+  echo "$id" > failed_once; exit 4
+fi
+sherpa trial report -i 1 -o 0.5
+''')
+        self.write_spec(spec('sh trial.sh', 5, resubmit_failed_trials=True))
+        result = self.sherpa('run', 'study.json')
+        self.assert_run_ok(result)
+        self.assertNotIn('prestart:', result.stderr)
+        final = self.final_rows(self.results('out'))
+        self.assertEqual({i: r['Status'] for i, r in final.items()},
+                         {i: 'COMPLETED' for i in range(1, 6)})
+        failed = int(self.read('failed_once'))
+        output = self.read(os.path.join('out', 'jobs',
+                                        'trial_{}.out'.format(failed)))
+        # Both runs, in order: the one started ahead, then the run again,
+        # started the plain way (its file is appended to, not replaced).
+        self.assertRegex(output, (
+            r'marker: a run of trial {0}, fd=3\n'
+            r'(.*\n)*marker: a run of trial {0}, fd=none\n').format(failed))
 
     def test_a_script_that_cannot_start_ahead_turns_prestart_off(self):
         self.write('trial.sh', '''
