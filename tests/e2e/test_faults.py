@@ -326,7 +326,10 @@ class DiskFaultTest(FaultTestCase):
         self.assertIn('holds a study already', result.stderr)
 
     def test_full_disk_stops_the_runner_and_resume_completes(self):
-        disk = self.mount_tmpfs('8m')
+        # Room for the study to reach generation 2 with some to spare: at
+        # 8 MB its WAL (up to 4 MB before a checkpoint) and files sometimes
+        # filled the disk before the test did.
+        disk = self.mount_tmpfs('32m')
         out = os.path.join(disk, 'out')
         generations = 6
         self.write_spec(counter_spec(generations, output_dir=out))
