@@ -132,12 +132,13 @@ class StudyTestCase(unittest.TestCase):
         text = spec if isinstance(spec, str) else json.dumps(spec, indent=1)
         return self.write(name, text)
 
-    def sherpa(self, *args, timeout=RUN_TIMEOUT, cwd=None):
-        """Runs `sherpa args...` to the end; returns CompletedProcess."""
+    def sherpa(self, *args, timeout=RUN_TIMEOUT, cwd=None, env=None):
+        """Runs `sherpa args...` to the end; returns CompletedProcess.
+        `env`: variables to add to its environment."""
         try:
             return subprocess.run(
                 [sherpa_bin()] + [str(a) for a in args], cwd=cwd or self.dir,
-                env=self.env(), stdout=subprocess.PIPE,
+                env=self.env(**(env or {})), stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE, text=True, timeout=timeout)
         except subprocess.TimeoutExpired as e:
             self.fail('sherpa {} did not finish within {} s; stderr:\n{}'

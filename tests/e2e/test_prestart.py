@@ -68,7 +68,10 @@ class PrestartTest(sherpa_e2e.StudyTestCase):
     def test_python_trials_started_ahead_get_their_own_trial(self):
         script = self.write('trial.py', PYTHON_TRIAL)
         self.write_spec(spec(sherpa_e2e.python_command(script), 8))
-        result = self.sherpa('run', 'study.json')
+        # As a nested study's runner would be: itself a trial process. Its
+        # own variables must not reach its trials.
+        result = self.sherpa('run', 'study.json', env={
+            'SHERPA_TRIAL_ID': '99', 'SHERPA_TRIAL_FD': '3'})
         self.assert_run_ok(result)
         self.assertNotIn('prestart:', result.stderr)
 
