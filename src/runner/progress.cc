@@ -18,7 +18,9 @@ std::string Progress::Describe(const ProgressSnapshot& s, double elapsed) {
   os.precision(1);
   os << std::fixed << "[" << elapsed << "s] ";
   if (s.generation > 0) os << "generation " << s.generation << " | ";
-  os << "running " << s.running << " | completed " << s.completed << " | failed " << s.failed;
+  os << "running " << s.running;
+  if (s.started_ahead) os << " (+" << s.started_ahead << " ahead)";
+  os << " | completed " << s.completed << " | failed " << s.failed;
   if (s.stopped) os << " | stopped " << s.stopped;
   if (s.best) {
     os.precision(6);

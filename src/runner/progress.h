@@ -15,7 +15,8 @@ namespace sherpa::runner {
 
 struct ProgressSnapshot {
   size_t running = 0, completed = 0, failed = 0, stopped = 0;
-  int64_t generation = 0;  // 0: the algorithm has no generations
+  size_t started_ahead = 0;  // processes waiting for a trial (prestart)
+  int64_t generation = 0;    // 0: the algorithm has no generations
   std::optional<BestResult> best;
   bool lower_is_better = true;
 };

@@ -7,6 +7,7 @@ namespace sherpa::runner {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 TEST(ProgressTest, DescribesCountsGenerationAndBest) {
   ProgressSnapshot s;
@@ -20,6 +21,9 @@ TEST(ProgressTest, DescribesCountsGenerationAndBest) {
   EXPECT_THAT(line, HasSubstr("generation 3"));
   EXPECT_THAT(line, HasSubstr("running 4 | completed 20 | failed 1"));
   EXPECT_THAT(line, HasSubstr("best 0.9125 (trial 17)"));
+  EXPECT_THAT(line, Not(HasSubstr("ahead")));
+  s.started_ahead = 2;  // prestart: processes waiting for their trials
+  EXPECT_THAT(Progress::Describe(s, 1), HasSubstr("running 4 (+2 ahead) | completed 20"));
 }
 
 TEST(ProgressTest, LinesModeWritesEventsAndThrottlesUpdates) {

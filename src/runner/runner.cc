@@ -1279,6 +1279,7 @@ void Runner::SubmitNewTrials(std::unique_lock<std::mutex>& lock) {
 runner::ProgressSnapshot Runner::Snapshot() const {
   runner::ProgressSnapshot s;
   s.running = running_.size();
+  s.started_ahead = standby_.size();
   s.completed = completed_;
   s.failed = failed_;
   s.stopped = stopped_;
