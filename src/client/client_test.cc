@@ -272,9 +272,10 @@ class StartedAheadTest : public ClientTest {
     o.connect_retry_for = std::chrono::milliseconds(2000);
     return Client(o);
   }
-  // The runner's side: sends `message` (if any) after a while, then closes.
-  std::thread HandOffLater(std::string message) {
-    return std::thread([this, message] {
+  // client.get_trial() while the runner's side sends `message` (if any) a
+  // while later, then closes.
+  StatusOr<Trial> GetTrialHandedOff(Client& client, const std::string& message) {
+    std::thread runner([this, message] {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       if (!message.empty()) {
         ASSERT_EQ(::send(fds_[1], message.data(), message.size(), MSG_NOSIGNAL),
@@ -283,6 +284,9 @@ class StartedAheadTest : public ClientTest {
       ::close(fds_[1]);
       fds_[1] = -1;
     });
+    StatusOr<Trial> trial = client.get_trial();
+    runner.join();
+    return trial;
   }
   int fds_[2] = {-1, -1};
 };
@@ -291,9 +295,8 @@ TEST_F(StartedAheadTest, WaitsForItsTrialOnTheDescriptorAndBecomesThatTrialsProc
   unsetenv("SHERPA_TRIAL_ID");
   setenv("SHERPA_TRIAL_FD", "3", 1);
   Client client = MakeWaitingClient("s1.secret");
-  std::thread runner = HandOffLater(R"({"id":9,"parameters":{"lr":0.5,"save_to":"9"}})");
-  StatusOr<Trial> trial = client.get_trial();
-  runner.join();
+  StatusOr<Trial> trial =
+      GetTrialHandedOff(client, R"({"id":9,"parameters":{"lr":0.5,"save_to":"9"}})");
   ASSERT_TRUE(trial.ok()) << trial.status();
   EXPECT_EQ(trial->id, 9);
   EXPECT_EQ(trial->parameters.at("lr"), Value(0.5));
@@ -310,9 +313,7 @@ TEST_F(StartedAheadTest, WaitsForItsTrialOnTheDescriptorAndBecomesThatTrialsProc
 
 TEST_F(StartedAheadTest, AnEmptyDescriptorMeansAskTheServerByToken) {
   Client client = MakeWaitingClient("s1.secret");
-  std::thread runner = HandOffLater("");
-  StatusOr<Trial> trial = client.get_trial();
-  runner.join();
+  StatusOr<Trial> trial = GetTrialHandedOff(client, "");
   ASSERT_TRUE(trial.ok()) << trial.status();
   EXPECT_EQ(trial->id, 11);
   EXPECT_EQ(trial->parameters.at("lr"), Value(0.25));
@@ -321,9 +322,7 @@ TEST_F(StartedAheadTest, AnEmptyDescriptorMeansAskTheServerByToken) {
 
 TEST_F(StartedAheadTest, NoTrialForItsTokenIsAnErrorNotAWait) {
   Client client = MakeWaitingClient("s2.other");
-  std::thread runner = HandOffLater("");
-  StatusOr<Trial> trial = client.get_trial();
-  runner.join();
+  StatusOr<Trial> trial = GetTrialHandedOff(client, "");
   ASSERT_FALSE(trial.ok());
   EXPECT_EQ(trial.status().code(), StatusCode::kFailedPrecondition);
   EXPECT_THAT(trial.status().message(), HasSubstr("no trial yet"));

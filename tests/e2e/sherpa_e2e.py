@@ -300,6 +300,24 @@ def kill_trial_groups(folder):
             pass
 
 
+def random_spec(command, trials, **extra):
+    """A RandomSearch study of `trials` trials over one parameter x in
+    [0, 1], maximized, 2 at a time, in folder `out`; `extra` adds or
+    replaces fields."""
+    spec = {
+        'parameters': [{'name': 'x', 'type': 'continuous',
+                        'range': [0.0, 1.0]}],
+        'algorithm': {'name': 'RandomSearch', 'max_num_trials': trials},
+        'lower_is_better': False,
+        'command': command,
+        'max_concurrent': 2,
+        'output_dir': 'out',
+        'seed': 3,
+    }
+    spec.update(extra)
+    return spec
+
+
 def check_lineage(test, final, population, generations):
     """Checks PBT's bookkeeping in the final results rows (trial id ->
     row): generations 1..N of `population` trials each, every member of

@@ -7,21 +7,7 @@ import time
 import unittest
 
 import sherpa_e2e
-
-
-def random_spec(command, trials, **extra):
-    spec = {
-        'parameters': [{'name': 'x', 'type': 'continuous',
-                        'range': [0.0, 1.0]}],
-        'algorithm': {'name': 'RandomSearch', 'max_num_trials': trials},
-        'lower_is_better': False,
-        'command': command,
-        'max_concurrent': 2,
-        'output_dir': 'out',
-        'seed': 3,
-    }
-    spec.update(extra)
-    return spec
+from sherpa_e2e import random_spec
 
 
 def request(trial_env, method, path, token=None, body=None):

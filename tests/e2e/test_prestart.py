@@ -42,19 +42,9 @@ os.rename('seen_{}.json.tmp'.format(trial.id), 'seen_{}.json'.format(trial.id))
 
 
 def spec(command, trials, **extra):
-    out = {
-        'parameters': [{'name': 'x', 'type': 'continuous',
-                        'range': [0.0, 1.0]}],
-        'algorithm': {'name': 'RandomSearch', 'max_num_trials': trials},
-        'lower_is_better': False,
-        'command': command,
-        'max_concurrent': 2,
-        'prestart': 2,
-        'output_dir': 'out',
-        'seed': 5,
-    }
-    out.update(extra)
-    return out
+    """The shared RandomSearch study, 2 processes started ahead."""
+    return sherpa_e2e.random_spec(command, trials,
+                                  **{'prestart': 2, 'seed': 5, **extra})
 
 
 class PrestartTest(sherpa_e2e.StudyTestCase):
