@@ -92,7 +92,8 @@ class Client(object):
         # Test mode keeps what would have been sent, so a user can inspect it.
         self.observations = []
         self._token = _env('SHERPA_TOKEN')
-        self._trial_id = None  # learned by get_trial in a process started ahead
+        # Learned by get_trial in a process started ahead of its trial.
+        self._trial_id = None
         self._checkpoint_dir = None  # the runner's answer, if it gave one
         self._lock = threading.Lock()
         self._conn = None
@@ -330,19 +331,17 @@ class Client(object):
             try:
                 answer = json.loads(b''.join(chunks).decode('utf-8'))
             except ValueError as e:
-                raise SherpaError('the runner wrote no trial to SHERPA_TRIAL_FD: '
-                                  '{}'.format(e)) from None
+                raise SherpaError('the runner wrote no trial to '
+                                  'SHERPA_TRIAL_FD: {}'.format(e)) from None
         else:
             # The runner is up (it just closed the descriptor) unless it
             # died: then this process has nothing to do, and should not
             # wait long to say so.
-            retry, self.retry_seconds = self.retry_seconds, min(
-                self.retry_seconds, _RUNNER_GONE_AFTER_SECONDS)
-            try:
-                answer = self._call('GET', '/api/v1/trial', None, None)
-            finally:
-                self.retry_seconds = retry
-        if not isinstance(answer, dict) or not isinstance(answer.get('id'), int):
+            answer = self._call('GET', '/api/v1/trial', None, None,
+                                retry_seconds=min(self.retry_seconds,
+                                                  _RUNNER_GONE_AFTER_SECONDS))
+        if not isinstance(answer, dict) or \
+                not isinstance(answer.get('id'), int):
             raise SherpaError('the runner handed this process no trial: '
                               '{!r}'.format(answer))
         with self._lock:
@@ -399,10 +398,12 @@ class Client(object):
             self._conn_pid = os.getpid()
         return self._conn
 
-    def _call(self, method, path, body, trial_id, idempotency_key=None):
+    def _call(self, method, path, body, trial_id, idempotency_key=None,
+              retry_seconds=None):
         """Sends one request; returns the decoded JSON answer of a 2xx.
 
-        Retries with exponential backoff for ``retry_seconds`` while the
+        Retries with exponential backoff for ``retry_seconds`` (default:
+        the client's) while the
         runner cannot be reached or answers 503; raises SherpaError for any
         other error answer. Every attempt carries the same
         ``idempotency_key`` (if given), so the runner records a report
@@ -421,6 +422,8 @@ class Client(object):
         if idempotency_key is not None:
             headers = dict(headers)
             headers['Idempotency-Key'] = idempotency_key
+        if retry_seconds is None:
+            retry_seconds = self.retry_seconds
         deadline = None
         backoff = _FIRST_BACKOFF
         # True once a failed attempt may have reached the runner; a POST
@@ -466,14 +469,14 @@ class Client(object):
                     break
                 now = time.monotonic()
                 if deadline is None:
-                    deadline = now + self.retry_seconds
+                    deadline = now + retry_seconds
                 if now >= deadline:
                     raise SherpaError(
                         '{} {}: could not reach the sherpa runner at {}:{} '
                         'for {:.1f} s ({}); is the study still running, and '
                         'are SHERPA_HOST/SHERPA_PORT right?'.format(
                             method, path, conn.host, conn.port,
-                            self.retry_seconds, _describe(failure)))
+                            retry_seconds, _describe(failure)))
                 # A kept-alive connection that broke is replaced by a fresh
                 # one at once; anything else (refused, 503) backs off.
                 if not (reused and isinstance(failure, BaseException)):

@@ -422,6 +422,21 @@ class StartedAheadTest(ClientTestBase):
         self.assertEqual(self.runner.requests[-1][:2],
                          ('GET', '/api/v1/trial'))
 
+    def test_a_descriptor_that_is_no_number_is_named(self):
+        del os.environ['SHERPA_TRIAL_ID']
+        os.environ['SHERPA_TRIAL_FD'] = 'three'
+        with self.assertRaises(sherpa.SherpaError) as raised:
+            self.client().get_trial()
+        self.assertIn("SHERPA_TRIAL_FD must be a descriptor number, got "
+                      "'three'", str(raised.exception))
+
+    def test_a_message_that_is_no_trial_is_an_error(self):
+        self.hand_off_later(self.start_ahead('token-8'), b'{"id": 8')
+        with self.assertRaises(sherpa.SherpaError) as raised:
+            self.client().get_trial()
+        self.assertIn('the runner wrote no trial to SHERPA_TRIAL_FD',
+                      str(raised.exception))
+
     def test_no_trial_for_the_token_is_an_error(self):
         self.hand_off_later(self.start_ahead('s1.nobody'), b'')
         with self.assertRaises(sherpa.SherpaError) as raised:

@@ -173,7 +173,7 @@ StatusOr<Trial> Client::get_trial() {
 
 // The runner writes the trial (GET /api/v1/trials/<id>'s answer) to the
 // descriptor and closes it; it closes it empty if the trial is too large
-// for one atomic write. Empty also means another process of this trial (a
+// for the one send it makes (over 32 KiB). Empty also means another process of this trial (a
 // shell script's earlier `sherpa trial ...`) read it first: then the server
 // tells, by the token.
 StatusOr<Trial> Client::AwaitTrial() {
