@@ -36,21 +36,16 @@ class CheckpointGcTest : public ::testing::Test {
     for (const auto& entry : fs::directory_iterator(dir_)) n += entry.is_directory();
     return n;
   }
-  // The best trial's checkpoint and every one of its lineage are on disk.
-  void ExpectBestChainOnDisk(const Study& study) const {
+  // The model the user wants at the end is on disk.
+  void ExpectBestOnDisk(const Study& study) const {
     std::optional<BestResult> best = study.get_best_result();
     ASSERT_TRUE(best.has_value());
     EXPECT_TRUE(fs::exists(dir_ / best->parameters.at("save_to").as_string()));
-    const std::string lineage = best->parameters.at("lineage").as_string();
-    for (size_t start = 0, comma; (comma = lineage.find(',', start)) != std::string::npos;
-         start = comma + 1) {
-      EXPECT_TRUE(fs::exists(dir_ / lineage.substr(start, comma - start)));
-    }
   }
   fs::path dir_;
 };
 
-TEST_F(CheckpointGcTest, DiskStaysBoundedAndLiveLineagesSurvive) {
+TEST_F(CheckpointGcTest, DiskStaysUnderTwoGenerationsAndTheBest) {
   const ParameterSpace space = *ParameterSpace::Create({Continuous("x", {0.1, 1.0})});
   PopulationBasedTrainingOptions o;
   o.population_size = 6;
@@ -76,18 +71,24 @@ TEST_F(CheckpointGcTest, DiskStaysBoundedAndLiveLineagesSurvive) {
     most = std::max(most, CountCheckpoints());
   }
   EXPECT_EQ(study.results().num_trials(), 72u);
-  // About two generations (12) plus a thin trunk of shared ancestors, never
-  // all 72.
-  EXPECT_LE(most, 2u * 6u + 12u);
-  EXPECT_LT(CountCheckpoints(), 72u);
-  ExpectBestChainOnDisk(study);
+  // Two generations and the best trial's checkpoint, whatever the study's
+  // length.
+  EXPECT_LE(most, 2u * 6u + 1u);
+  // Done: the last generation's models and the best one stay.
+  gc.Finish(study.results());
+  EXPECT_LE(CountCheckpoints(), 6u + 1u);
+  for (const TrialRecord& record : study.results().trials()) {
+    if (record.trial().parameters.at("generation").as_int() == 12) {
+      EXPECT_TRUE(fs::exists(dir_ / record.trial().parameters.at("save_to").as_string()));
+    }
+  }
+  ExpectBestOnDisk(study);
 }
 
 // Asynchronous PBT: no generations, members at different intervals, trials
 // ending out of order, some failing (half of those resubmitted). Every
 // checkpoint a trial loads, first run or re-run, is still there; disk use
-// stays at about one checkpoint per member and per running interval plus
-// the best trial's chain.
+// stays under 2 x population + 2 x running + 1 whatever the study's length.
 TEST_F(CheckpointGcTest, AsynchronousPbtKeepsWhatMembersCanLoadAndNothingMore) {
   const ParameterSpace space = *ParameterSpace::Create({Continuous("x", {0.1, 1.0})});
   PopulationBasedTrainingOptions o;
@@ -144,13 +145,14 @@ TEST_F(CheckpointGcTest, AsynchronousPbtKeepsWhatMembersCanLoadAndNothingMore) {
   EXPECT_GT(loads, trials / 2);
   EXPECT_GT(reruns, 3u);
   EXPECT_GT(failures, 6u);
-  // Kept: each member's checkpoint and the running intervals' load_from,
-  // with the chains they descend from (any of them may become the best).
-  // Lineages of members that keep their own line coalesce slowly, so this is
-  // more than one trunk, yet far from everything.
-  EXPECT_LT(most * 3, trials) << "peak " << most << " of " << trials << " checkpoints";
-  EXPECT_LT(CountCheckpoints() * 3, trials);
-  ExpectBestChainOnDisk(study);
+  // Kept: each member's last good checkpoint, what running intervals load
+  // and save, what each member's latest (maybe failed) interval loaded, and
+  // the best trial's checkpoint.
+  EXPECT_LE(most, 2u * 6u + 2u * 4u + 1u) << "peak of " << trials << " checkpoints";
+  // Done: each member's last good checkpoint and the best one stay.
+  gc.Finish(study.results());
+  EXPECT_LE(CountCheckpoints(), 6u + 1u);
+  ExpectBestOnDisk(study);
 }
 
 TEST_F(CheckpointGcTest, RemovesFilesWithExtensionsToo) {
@@ -166,7 +168,7 @@ TEST_F(CheckpointGcTest, RemovesFilesWithExtensionsToo) {
     gc.OnTrialCreated(t);
     Save(std::to_string(id));
   }
-  // Trial 1 (generation 1) has no live descendant once generation 3 began
+  // Trial 1 (generation 1) can be loaded by no one once generation 3 began
   // and is not the best: it goes, with its ".meta" file.
   ASSERT_TRUE(results.AddObservation(3, {1, 0.1, {}}).ok());
   std::vector<std::string> deleted = gc.Collect(results);
@@ -174,6 +176,37 @@ TEST_F(CheckpointGcTest, RemovesFilesWithExtensionsToo) {
   EXPECT_FALSE(fs::exists(dir_ / "1"));
   EXPECT_FALSE(fs::exists(dir_ / "1.meta"));
   EXPECT_TRUE(fs::exists(dir_ / "2"));
+}
+
+TEST_F(CheckpointGcTest, TheBestTrialsCheckpointStaysUntilABetterOneEnds) {
+  CheckpointCollector gc(dir_.string());
+  Results results(/*lower_is_better=*/false);
+  auto add = [&](TrialId id, int64_t generation, double objective) {
+    Trial t{id,
+            {{"save_to", Value(std::to_string(id))},
+             {"lineage", Value("")},
+             {"load_from", Value(id > 1 ? std::to_string(id - 1) : "")},
+             {"generation", Value(generation)}}};
+    ASSERT_TRUE(results.AddTrial(t).ok());
+    gc.OnTrialCreated(t);
+    Save(std::to_string(id));
+    ASSERT_TRUE(results.AddObservation(id, {1, objective, {}}).ok());
+    ASSERT_TRUE(results.Finalize(id, TrialStatus::kCompleted).ok());
+    gc.Collect(results);
+  };
+  add(1, 1, 0.9);
+  add(2, 2, 0.5);
+  add(3, 3, 0.4);
+  add(4, 4, 0.3);
+  // Generation 2 can be loaded by no one and is not the best; generation 1
+  // is the best.
+  EXPECT_TRUE(fs::exists(dir_ / "1"));
+  EXPECT_FALSE(fs::exists(dir_ / "2"));
+  add(5, 5, 0.95);
+  EXPECT_FALSE(fs::exists(dir_ / "1"));
+  EXPECT_FALSE(fs::exists(dir_ / "3"));
+  EXPECT_TRUE(fs::exists(dir_ / "4"));
+  EXPECT_TRUE(fs::exists(dir_ / "5"));
 }
 
 }  // namespace

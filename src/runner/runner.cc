@@ -1406,6 +1406,9 @@ StatusOr<OptimizeResult> Runner::Run() {
       break;
     }
   }
+  if (gc_ && algorithm_done_ && !stopping_ && fatal_.ok() && running_.empty()) {
+    gc_->Finish(study_.results());
+  }
   WriteResultsCsv(true);
   progress_.Update(Snapshot(), /*force=*/true);
   progress_.Finish();
