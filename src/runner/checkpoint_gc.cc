@@ -8,6 +8,18 @@ namespace {
 
 namespace fs = std::filesystem;
 
+std::vector<std::string> SplitLineage(const std::string& lineage) {
+  std::vector<std::string> parts;
+  size_t start = 0;
+  while (start < lineage.size()) {
+    const size_t comma = lineage.find(',', start);
+    const size_t end = comma == std::string::npos ? lineage.size() : comma;
+    if (end > start) parts.push_back(lineage.substr(start, end - start));
+    start = end + 1;
+  }
+  return parts;
+}
+
 const std::string* StringParam(const ParameterValues& p, std::string_view key) {
   auto it = p.find(key);
   return it != p.end() && it->second.is_string() ? &it->second.as_string() : nullptr;
@@ -36,21 +48,27 @@ void CheckpointCollector::OnTrialCreated(const Trial& trial) {
   auto generation = trial.parameters.find(kGenerationKey);
   auto member = trial.parameters.find(kMemberKey);
   const std::string* save_to = StringParam(trial.parameters, kSaveToKey);
+  const std::string* lineage = StringParam(trial.parameters, kLineageKey);
   if (member != trial.parameters.end() && member->second.is_int() && save_to) {
     const std::string* load_from = StringParam(trial.parameters, kLoadFromKey);
-    Interval interval{trial.id, *save_to, load_from ? *load_from : ""};
+    Interval interval{trial.id, *save_to, load_from ? *load_from : "",
+                      lineage ? SplitLineage(*lineage) : std::vector<std::string>{}};
     members_[member->second.as_int()].push_back(interval);
     open_[trial.id] = std::move(interval);
     return;
   }
   if (generation == trial.parameters.end() || !generation->second.is_int() || !save_to) return;
-  generations_[generation->second.as_int()].push_back(*save_to);
+  generations_[generation->second.as_int()].push_back(
+      Member{*save_to, lineage ? SplitLineage(*lineage) : std::vector<std::string>{}});
 }
 
 void CheckpointCollector::KeepBest(const std::optional<BestResult>& best,
                                    std::set<std::string>& keep) {
   if (!best) return;
   if (const std::string* s = StringParam(best->parameters, kSaveToKey)) keep.insert(*s);
+  if (const std::string* l = StringParam(best->parameters, kLineageKey)) {
+    for (std::string& name : SplitLineage(*l)) keep.insert(std::move(name));
+  }
 }
 
 std::vector<std::string> CheckpointCollector::CollectMembers(const Results& results) {
@@ -76,33 +94,34 @@ std::vector<std::string> CheckpointCollector::CollectMembers(const Results& resu
   }
 
   std::set<std::string> keep;
-  auto keep_loads_and_saves = [&keep](const Interval& interval) {
+  auto keep_chain = [&keep](const Interval& interval) {
     keep.insert(interval.save_to);
-    if (!interval.load_from.empty()) keep.insert(interval.load_from);
+    keep.insert(interval.lineage.begin(), interval.lineage.end());
   };
   if (!finished_) {
-    for (const auto& [id, interval] : open_) keep_loads_and_saves(interval);
+    for (const auto& [id, interval] : open_) keep_chain(interval);
   }
   for (auto& [member, intervals] : members_) {
     // The member's checkpoint: its last COMPLETED interval that reported.
     // Older intervals of the member can never be loaded again, so they are
     // dropped here (open_ and kept_ hold their own copies).
-    bool latest_is_good = false;
     for (auto it = intervals.rbegin(); it != intervals.rend(); ++it) {
       const TrialRecord* record = results.Find(it->id);
       if (record != nullptr && record->status() == TrialStatus::kCompleted &&
           record->last() != nullptr) {
-        keep.insert(it->save_to);
-        latest_is_good = it == intervals.rbegin();
+        // Once the study is done its chain matters only if it is the best.
+        if (finished_) {
+          keep.insert(it->save_to);
+        } else {
+          keep_chain(*it);
+        }
         intervals.erase(intervals.begin(), std::prev(it.base()));
         break;
       }
     }
-    // Its latest interval, unless that is the good one: if it failed it may
-    // be resubmitted and load the same checkpoint again.
-    if (!intervals.empty() && !latest_is_good && !finished_) {
-      keep_loads_and_saves(intervals.back());
-    }
+    // Its latest interval: if it failed it may be resubmitted and load the
+    // same checkpoint again.
+    if (!intervals.empty() && !finished_) keep_chain(intervals.back());
   }
   KeepBest(results.Best(), keep);
 
@@ -129,16 +148,24 @@ std::vector<std::string> CheckpointCollector::Collect(const Results& results) {
   if (newest == swept_newest_ && best_trial == swept_best_ && !finished_) return deleted;
   swept_newest_ = newest;
   swept_best_ = best_trial;
-  // Generation newest-1 is what generation newest loads, until the study is
-  // done. Of the older ones only the best trial's checkpoint stays.
-  const int64_t sweep_through = finished_ ? newest - 1 : newest - 2;
+  // Checkpoints the live members and the best trial descend from. Once the
+  // study is done, only the last generation's models and the best's chain.
   std::set<std::string> keep;
+  for (int64_t g = finished_ ? newest : newest - 1; g <= newest; ++g) {
+    auto it = generations_.find(g);
+    if (it == generations_.end()) continue;
+    for (const Member& m : it->second) {
+      keep.insert(m.save_to);
+      if (!finished_) keep.insert(m.lineage.begin(), m.lineage.end());
+    }
+  }
   KeepBest(best, keep);
 
+  const int64_t sweep_through = finished_ ? newest - 1 : newest - 2;
   for (auto it = generations_.begin(); it != generations_.end() && it->first <= sweep_through;
        ++it) {
     if (it->first > collected_through_) {
-      pending_.insert(it->second.begin(), it->second.end());
+      for (const Member& m : it->second) pending_.insert(m.save_to);
     }
   }
   collected_through_ = std::max(collected_through_, sweep_through);

@@ -1,29 +1,27 @@
-// Checkpoint garbage collection for PBT (`checkpoint_gc: true`).
+// Checkpoint garbage collection for generational algorithms (PBT).
 //
-// Kept on disk: every checkpoint a trial can still load, and the best
-// trial's own checkpoint (the model the user wants at the end). Nothing
-// else, not even the best trial's ancestors: no trial loads them again,
-// and `sherpa replay` retrains the best schedule from the recorded
-// parameters, not from checkpoints. Keeping ancestors "in case a live member
-// becomes the best" would tie disk use to how often lineages happen to
-// merge: a member that is never exploited keeps one checkpoint per
-// interval, so disk grows with the study's length (Ray Tune's most common
-// PBT complaint) and varies from run to run.
+// A member of generation g loads a checkpoint of generation g-1 only, so
+// once generation G has begun, a checkpoint of generation G-2 or older is
+// needed only if it is an ancestor of a live member (generations G-1 and G)
+// or of the best trial so far. Everything else is deleted. Live lineages
+// coalesce after a few generations (every member descends from a few old
+// ones), so disk use stays at about two generations plus one thin trunk,
+// instead of growing with population x generations (Ray Tune's most common
+// PBT complaint).
 //
-// Generational PBT: a member of generation g loads a checkpoint of
-// generation g-1 only, so once generation G has begun, checkpoints of
-// generation G-2 and older go, except the best trial's. At most two
-// generations plus one checkpoint.
+// Asynchronous PBT (trials carry `member`) has no generations: a member's
+// next interval loads the checkpoint of its own last COMPLETED interval that
+// reported, or copies another member's such checkpoint. So the checkpoints
+// that can still be loaded are, per member, that one checkpoint, plus what
+// the intervals that have not ended load and save (a failed interval that is
+// resubmitted loads its load_from again). Their ancestors are kept too, as
+// any of them may become the best trial, whose chain is never deleted: about
+// one checkpoint per member and per running interval plus the trunk their
+// lineages share. That trunk is as thin as lineages merge: with few
+// members, one never exploited keeps its whole line until the end.
 //
-// Asynchronous PBT (trials carry `member`): a member's next interval loads
-// the checkpoint of its own last COMPLETED interval that reported, or copies
-// another member's such checkpoint. Kept: that checkpoint per member, what
-// intervals that have not ended load and save, and what each member's
-// latest interval loaded (if it failed, it may be resubmitted and load it
-// again). At most 2 x population + 2 x running + 1, whatever the study's
-// length.
-//
-// Once the study is done, only the final models and the best trial's stay.
+// Once the study is done no live member can become the best any more, so
+// only the final models and the best trial's chain stay.
 //
 // It manages `<checkpoint_dir>/<save_to>` (a file or a folder) and files
 // named `<save_to>.<extension>` there.
@@ -47,26 +45,31 @@ class CheckpointCollector {
   // Every trial the study hands out (and every trial replayed on resume).
   void OnTrialCreated(const Trial& trial);
 
-  // Deletes what no trial can load and is not the best; call when trials
-  // end. Returns the save_to names whose checkpoints were deleted by this
-  // call.
+  // Deletes what no live member can need; call when trials end. Returns the
+  // save_to names whose checkpoints were deleted by this call.
   std::vector<std::string> Collect(const Results& results);
 
-  // The algorithm is done and every trial ended: nothing is loaded any more.
-  // Keeps the final models (generational: the last generation; asynchronous:
-  // each member's last good checkpoint) and the best trial's; deletes the
-  // rest and returns its names. Not for a study that was stopped, which a
-  // resume continues.
+  // The algorithm is done and every trial ended: nothing is loaded any more
+  // and the best trial is final. Keeps the final models (generational: the
+  // last generation; asynchronous: each member's last good checkpoint) and
+  // the best trial's chain; deletes the rest and returns its names. Not for
+  // a study that was stopped, which a resume continues.
   std::vector<std::string> Finish(const Results& results);
 
  private:
+  struct Member {
+    std::string save_to;
+    std::vector<std::string> lineage;  // load_from chain, oldest first
+  };
   struct Interval {  // one trial of an asynchronous PBT member
     TrialId id = 0;
     std::string save_to;
     std::string load_from;
+    std::vector<std::string> lineage;  // load_from chain, oldest first
   };
 
   std::vector<std::string> CollectMembers(const Results& results);
+  // Keeps the best trial's checkpoint and its whole chain.
   static void KeepBest(const std::optional<BestResult>& best, std::set<std::string>& keep);
 
   std::string dir_;
@@ -76,10 +79,9 @@ class CheckpointCollector {
   std::map<int64_t, std::vector<Interval>> members_;
   std::map<TrialId, Interval> open_;
   std::map<TrialId, Interval> kept_;
-  // Generational PBT: each generation's save_to names.
-  std::map<int64_t, std::vector<std::string>> generations_;
+  std::map<int64_t, std::vector<Member>> generations_;
   int64_t collected_through_ = 0;  // generations <= this were swept
-  std::set<std::string> pending_;  // swept but kept as the best trial's
+  std::set<std::string> pending_;  // swept but kept for a live lineage or the best trial
   int64_t swept_newest_ = 0;
   TrialId swept_best_ = 0;
   bool finished_ = false;

@@ -168,13 +168,26 @@ sherpa trial report -i 1 -o "$score"
                 for trial_id, row in final.items():
                     self.assertEqual(row['Status'], 'COMPLETED', self.read(
                         '{}/jobs/trial_{}.out'.format(out, trial_id)))
-                # Left: what the last intervals saved (one per member) and
-                # the best trial's checkpoint, not one per trial.
-                left = os.listdir(self.path(out, 'checkpoints'))
-                self.assertLessEqual(len(left), population + 1, left)
+                # Left once the study is done: the final models (the last
+                # generation; each member's last interval) and the best
+                # trial's chain, whatever the order trials ended in.
+                left = set(os.listdir(self.path(out, 'checkpoints')))
                 best = max(final.values(),
                            key=lambda row: float(row['Objective']))
-                self.assertIn(best['save_to'], left, 'the best checkpoint')
+                chain = {n for n in best['lineage'].split(',') if n}
+                self.assertLessEqual(chain | {best['save_to']}, left,
+                                     'the best trial\'s chain')
+                last = {}
+                for row in final.values():
+                    key = row['member'] if mode == 'asynchronous' else 'all'
+                    last.setdefault(key, []).append(row)
+                models = set()
+                for rows in last.values():
+                    newest = max(int(row['generation']) for row in rows)
+                    models |= {row['save_to'] for row in rows
+                               if int(row['generation']) == newest}
+                self.assertEqual(len(models), population)
+                self.assertEqual(left, models | chain | {best['save_to']})
 
     def test_quickstart_specs_run_as_documented(self):
         # As examples/quickstart/README.md says: from that folder, `sherpa
