@@ -288,17 +288,19 @@ class DiskFaultTest(FaultTestCase):
         self.addCleanup(sherpa_e2e.kill_trial_groups, self.dir)
         return disk
 
-    def fill(self, folder):
-        """Writes filler until the disk is full; returns its path."""
-        path = os.path.join(folder, 'filler')
-        with open(path, 'wb') as f:
+    def fill(self, path):
+        """Appends to the file at `path` until its disk is full. The file is
+        created before the study starts: creating it on a disk that
+        something else filled already would fail (ENOSPC, seen once in
+        CI, not explained) instead of leaving the disk full, which is all
+        this needs."""
+        with open(path, 'ab') as f:
             try:
                 while True:
                     f.write(b'\0' * 65536)
                     f.flush()
             except OSError:
                 pass
-        return path
 
     def stop_orphans(self):
         sherpa_e2e.kill_trial_groups(self.dir)
@@ -331,15 +333,20 @@ class DiskFaultTest(FaultTestCase):
         # filled the disk before the test did.
         disk = self.mount_tmpfs('32m')
         out = os.path.join(disk, 'out')
+        filler = os.path.join(disk, 'filler')
+        open(filler, 'wb').close()
         generations = 6
         self.write_spec(counter_spec(generations, output_dir=out))
         runner = self.start_sherpa('run', 'study.json')
         self.wait_for(lambda: any(a['generation'] == 2 for a in self.acks()),
                       'a report of generation 2')
-        filler = self.fill(disk)
+        before_fill = subprocess.run(['du', '-a', disk],
+                                     stdout=subprocess.PIPE, text=True).stdout
+        self.fill(filler)
         code = self.wait_exit(runner, timeout=30)
         stderr = self.read('runner.stderr')
-        self.assertNotEqual(code, 0, stderr)
+        self.assertNotEqual(code, 0, stderr + '\non the disk before the '
+                            'filler: ' + before_fill)
         self.assertIn(os.path.join(out, 'study.db'), stderr)
         self.assertRegex(stderr, 'full|No space left')
         self.stop_orphans()
