@@ -459,6 +459,7 @@ class Runner final : public server::TrialService {
   JobSpec TrialJob(const std::string& name, const std::string& output_path,
                    const std::string& token) const;
   bool HandToStandby(const Trial& trial, int attempt, bool restarted);
+  void RenameHandedOffOutputs(std::unique_lock<std::mutex>& lock);
   void StartStandby(std::unique_lock<std::mutex>& lock);
   void RetireStandby();
   void StandbyEnded(const JobId& job, const JobStatus& status);
@@ -503,8 +504,10 @@ class Runner final : public server::TrialService {
   bool dirty_ = true;
   Study study_;
   std::unordered_map<TrialId, RunningTrial> running_;
-  std::unordered_map<TrialId, std::string> tokens_;            // of the running trials
-  std::deque<Standby> standby_;                                // started ahead, no trial yet
+  std::unordered_map<TrialId, std::string> tokens_;  // of the running trials
+  std::deque<Standby> standby_;                      // started ahead, no trial yet
+  // prestart_<n>.out -> trial_<id>.out of trials handed off this turn.
+  std::vector<std::pair<std::string, std::string>> handed_off_outputs_;
   std::unordered_map<uint64_t, StandbyToken> standby_tokens_;  // by Standby::number
   // Started ahead but never to get a trial (killed, or gone before its
   // hand-off), until the scheduler has seen them exit.
@@ -869,8 +872,11 @@ bool Runner::HandToStandby(const Trial& trial, int attempt, bool restarted) {
     leaving_.emplace(standby.job, std::move(standby));
     return false;
   }
-  std::error_code ec;
-  fs::rename(standby.output_path, OutputPath(trial.id), ec);
+  // Renamed after the lock is let go (RenameHandedOffOutputs): a rename
+  // waits for the jobs folder's lock, which a file being created there holds
+  // for up to half a millisecond, and neither reports nor the next hand-off
+  // should wait for that.
+  handed_off_outputs_.emplace_back(standby.output_path, OutputPath(trial.id));
 
   RunningTrial running;
   running.trial = trial;
@@ -889,6 +895,18 @@ bool Runner::HandToStandby(const Trial& trial, int attempt, bool restarted) {
   started.job_id = standby.job;
   Append(std::move(started));
   return true;
+}
+
+void Runner::RenameHandedOffOutputs(std::unique_lock<std::mutex>& lock) {
+  if (handed_off_outputs_.empty()) return;
+  std::vector<std::pair<std::string, std::string>> renames;
+  renames.swap(handed_off_outputs_);
+  lock.unlock();
+  for (const auto& [from, to] : renames) {
+    std::error_code ec;
+    fs::rename(from, to, ec);
+  }
+  lock.lock();
 }
 
 void Runner::StartStandby(std::unique_lock<std::mutex>& lock) {
@@ -1386,6 +1404,9 @@ StatusOr<OptimizeResult> Runner::Run() {
     HandleEndedJobs(lock);
     EnforceStops();
     SubmitNewTrials(lock);
+    // Before anything reads a handed-off trial's output (its end is handled
+    // in a later turn).
+    RenameHandedOffOutputs(lock);
     if (stopping_ || algorithm_done_) {
       RetireStandby();
     } else {
