@@ -348,9 +348,8 @@ class DiskFaultTest(FaultTestCase):
         self.assertIn('holds a study already', result.stderr)
 
     def test_full_disk_stops_the_runner_and_resume_completes(self):
-        # Room for the study to reach generation 2 with some to spare: at
-        # 8 MB its WAL (up to 4 MB before a checkpoint) and files sometimes
-        # filled the disk before the test did.
+        # Room for the study to reach generation 2 with plenty to spare (its
+        # WAL alone may grow to 4 MB before a checkpoint).
         disk = self.mount_tmpfs('32m')
         out = os.path.join(disk, 'out')
         filler = os.path.join(disk, 'filler')
