@@ -583,6 +583,18 @@ void RunSpawn(const Bench& bench, int iterations) {
   std::fflush(stdout);
 }
 
+// Writes one 4 KiB block at `at`, then times the fdatasync alone (ms); -1
+// if the write failed.
+double TimedFlush(int fd, off_t at) {
+  static const std::vector<char> block(4096, 'x');
+  if (::pwrite(fd, block.data(), block.size(), at) != static_cast<ssize_t>(block.size())) {
+    return -1;
+  }
+  const int64_t t0 = RealtimeNs();
+  ::fdatasync(fd);
+  return 1e-6 * static_cast<double>(RealtimeNs() - t0);
+}
+
 // Commit latency is bounded by the disk's flush latency: measure it in the
 // folder the studies use, both for a growing file (a journal append) and
 // for rewriting the same block (SQLite's WAL reuses its file after a
@@ -594,14 +606,11 @@ void RunFsync(const Bench& bench, int iterations) {
   for (bool append : {true, false}) {
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return;
-    std::vector<char> block(4096, 'x');
     std::vector<double> lat;
     for (int i = 0; i < iterations; ++i) {
-      const off_t at = append ? static_cast<off_t>(i) * 4096 : 0;
-      if (::pwrite(fd, block.data(), block.size(), at) != static_cast<ssize_t>(block.size())) break;
-      const int64_t t0 = RealtimeNs();
-      ::fdatasync(fd);
-      lat.push_back(1e-6 * static_cast<double>(RealtimeNs() - t0));
+      const double ms = TimedFlush(fd, append ? static_cast<off_t>(i) * 4096 : 0);
+      if (ms < 0) break;
+      lat.push_back(ms);
     }
     ::close(fd);
     fs::remove(path);
@@ -614,16 +623,14 @@ void RunFsync(const Bench& bench, int iterations) {
   // times one right after another (bench/README.md, session 5).
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return;
-  std::vector<char> block(4096, 'x');
   for (int idle_ms : {1, 12, 50}) {
     std::vector<double> lat;
     const int samples = std::max(20, std::min(iterations, 2000 / idle_ms));
     for (int i = 0; i < samples; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(idle_ms));
-      if (::pwrite(fd, block.data(), block.size(), 0) != static_cast<ssize_t>(block.size())) break;
-      const int64_t t0 = RealtimeNs();
-      ::fdatasync(fd);
-      lat.push_back(1e-6 * static_cast<double>(RealtimeNs() - t0));
+      const double ms = TimedFlush(fd, 0);
+      if (ms < 0) break;
+      lat.push_back(ms);
     }
     std::printf("      %-26s median %.3f, p90 %.3f (%zu flushes)\n",
                 ("after " + std::to_string(idle_ms) + " ms idle").c_str(), Median(lat),

@@ -403,9 +403,9 @@ class Client(object):
         """Sends one request; returns the decoded JSON answer of a 2xx.
 
         Retries with exponential backoff for ``retry_seconds`` (default:
-        the client's) while the
-        runner cannot be reached or answers 503; raises SherpaError for any
-        other error answer. Every attempt carries the same
+        the client's) while the runner cannot be reached or answers 503;
+        raises SherpaError for any other error answer. Every attempt
+        carries the same
         ``idempotency_key`` (if given), so the runner records a report
         whose answer was lost only once, and answers the resend like the
         first copy.

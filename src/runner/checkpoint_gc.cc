@@ -98,9 +98,8 @@ std::vector<std::string> CheckpointCollector::CollectMembers(const Results& resu
     keep.insert(interval.save_to);
     keep.insert(interval.lineage.begin(), interval.lineage.end());
   };
-  if (!finished_) {
-    for (const auto& [id, interval] : open_) keep_chain(interval);
-  }
+  // (Empty once the study is done: every interval ended.)
+  for (const auto& [id, interval] : open_) keep_chain(interval);
   for (auto& [member, intervals] : members_) {
     // The member's checkpoint: its last COMPLETED interval that reported.
     // Older intervals of the member can never be loaded again, so they are
