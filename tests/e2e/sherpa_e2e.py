@@ -120,10 +120,14 @@ class StudyTestCase(unittest.TestCase):
         return os.path.join(self.dir, *parts)
 
     def write(self, name, text):
+        """Writes the file aside and renames it into place: trials poll for
+        files such as release_<id> and must never read one half-written (an
+        empty release once made hold.py send its default report instead)."""
         path = self.path(name)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, 'w') as f:
+        with open(path + '.partial', 'w') as f:
             f.write(text)
+        os.replace(path + '.partial', path)
         return path
 
     def write_spec(self, spec, name='study.json'):
