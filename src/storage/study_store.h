@@ -1,12 +1,15 @@
 // The durable record of a study: one SQLite file, `output_dir/study.db`, in
-// WAL mode, written by one writer thread that commits in groups.
+// WAL mode, written one group commit at a time.
 //
 // Why group commit: every report a trial sends is acknowledged only once it
 // is durable (the HTTP answer waits for WaitDurable), and one fsync per
-// report would cap a study at a few hundred reports per second. The writer
-// thread takes everything queued since its last commit into one transaction,
-// so concurrent trials share an fsync and each still gets its answer only
-// after its own write is on disk.
+// report would cap a study at a few hundred reports per second. Each commit
+// takes everything queued since the last one into one transaction, so
+// concurrent trials share an fsync and each still gets its answer only
+// after its own write is on disk. A thread that waits for its event commits
+// the group itself when no commit is running (no hand-off to another
+// thread on a report's path); a writer thread commits the events nobody
+// waits for.
 //
 // The file holds an append-only event log (one sequence for every kind of
 // event, so a resumed runner can replay the study in the order it happened)
@@ -99,7 +102,7 @@ class StudyStore {
   }
   virtual StatusOr<std::optional<std::string>> GetMeta(const std::string& key) = 0;
 
-  // Queues an event for the writer thread and returns its ticket (> 0).
+  // Queues an event to be written and returns its ticket (> 0).
   // Events are written in the order these calls happen; `event.seq` is
   // ignored (the store assigns it). Cheap: no I/O on the caller's thread.
   // An event is committed as soon as someone waits for it (or for a later
@@ -109,7 +112,8 @@ class StudyStore {
   // kObservation.
   virtual uint64_t Append(StoredEvent event) = 0;
 
-  // Blocks until the event with `ticket` (and every earlier one) is durable.
+  // Blocks until the event with `ticket` (and every earlier one) is durable,
+  // committing the queued events in the calling thread if no commit runs.
   // Returns the write error if the commit failed (e.g. disk full); after a
   // failed commit every later wait fails too, so no report is acknowledged
   // that was not stored. (A ticket made durable before the failure still
