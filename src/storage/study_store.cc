@@ -337,6 +337,7 @@ class SqliteStudyStore final : public StudyStore {
       return InvalidArgumentError("WaitDurable: ticket " + std::to_string(ticket) +
                                   " was never returned by Append");
     }
+    wanted_ticket_ = std::max(wanted_ticket_, ticket);
     for (;;) {
       if (durable_ticket_ >= ticket) return OkStatus();
       if (!write_error_.ok()) return write_error_;
@@ -349,8 +350,9 @@ class SqliteStudyStore final : public StudyStore {
         CommitQueued(lock);
         continue;
       }
-      // Another thread commits; what was queued since goes in the next
-      // commit, which the first waiter to wake makes.
+      // Another thread commits. The writer thread, woken when that commit
+      // ends, commits what was queued meanwhile (or one of its waiters
+      // does, if it gets there first).
       durable_cv_.wait(lock);
     }
   }
@@ -496,13 +498,17 @@ class SqliteStudyStore final : public StudyStore {
       write_error_ = std::move(status);
     }
     durable_cv_.notify_all();
-    work_cv_.notify_one();  // the writer may be waiting for this commit to end
+    // The writer waits for this commit to end if something is queued behind
+    // it (or to leave, if the store closes).
+    if (!queue_.empty() || stop_) work_cv_.notify_one();
   }
 
-  // Commits the events nobody waits for (a trial created, started, ended):
-  // they ride along with the next report's commit or go out within
+  // Commits the events nobody waits for (a trial created, started, ended),
+  // which ride along with the next report's commit or go out within
   // kMaxLazyDelay, so a report waits for its own commit, not behind someone
-  // else's.
+  // else's; and, under load, the groups that queue up behind a running
+  // commit: it keeps committing while anyone waits, with no hand-off
+  // between groups.
   void WriterLoop() {
     std::unique_lock<std::mutex> lock(mu_);
     for (;;) {
@@ -511,7 +517,7 @@ class SqliteStudyStore final : public StudyStore {
       } else if (queue_.empty()) {
         if (stop_) return;  // everything is written
         work_cv_.wait(lock);
-      } else if (stop_ || queue_.size() >= kMaxLazyEvents ||
+      } else if (stop_ || wanted_ticket_ > durable_ticket_ || queue_.size() >= kMaxLazyEvents ||
                  std::chrono::steady_clock::now() >= oldest_queued_at_ + kMaxLazyDelay) {
         CommitQueued(lock);
       } else {
@@ -547,6 +553,7 @@ class SqliteStudyStore final : public StudyStore {
   std::vector<QueueItem> queue_;        // guarded by mu_, in ticket order
   uint64_t last_ticket_ = 0;            // guarded by mu_
   uint64_t durable_ticket_ = 0;         // guarded by mu_
+  uint64_t wanted_ticket_ = 0;          // the highest ticket waited for; guarded by mu_
   bool committing_ = false;             // a thread is writing a batch; guarded by mu_
   std::chrono::steady_clock::time_point oldest_queued_at_;  // of queue_.front(); guarded by mu_
   // How long an event nobody waits for may stay queued, and how many may.
