@@ -159,12 +159,16 @@ sherpa trial report -i 1 -o 0.5
             r'(.*\n)*marker: a run of trial {0}, fd=none\n').format(failed))
 
     def test_a_script_that_cannot_start_ahead_turns_prestart_off(self):
+        # The first trials hold their slots long enough for the processes
+        # started ahead (5 ms after them) to start and end first.
         self.write('trial.sh', '''
 if [ -n "$SHERPA_TRIAL_FD" ]; then echo "marker: not without my id"; exit 7; fi
+sleep 0.3
 sherpa trial report -i 1 -o 0.5
 ''')
-        # A trial handed to such a process just before it exits fails
-        # before reporting; resubmitted, it runs the plain way.
+        # Should a trial still be handed to such a process just before it
+        # exits, it fails before reporting; resubmitted, it runs the plain
+        # way.
         self.write_spec(spec('sh trial.sh', 5, resubmit_failed_trials=True))
         result = self.sherpa('run', 'study.json')
         self.assert_run_ok(result)
