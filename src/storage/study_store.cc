@@ -343,10 +343,9 @@ class SqliteStudyStore final : public StudyStore {
       if (!write_error_.ok()) return write_error_;
       if (!committing_) {
         // Nobody is writing, so `ticket` is queued: commit the queue in this
-        // thread. Waking the writer and being woken by it costs two thread
-        // hand-offs per report, 0.1 ms on average on a busy 2-core machine
-        // (bench/README.md); leveldb's writers commit for their group the
-        // same way.
+        // thread. Waking the writer and being woken by it cost two thread
+        // hand-offs per report, 0.15 ms on average in runner_bench's (c) on
+        // 2 cores (bench/README.md, session 6).
         CommitQueued(lock);
         continue;
       }
