@@ -405,10 +405,9 @@ class Client(object):
         Retries with exponential backoff for ``retry_seconds`` (default:
         the client's) while the runner cannot be reached or answers 503;
         raises SherpaError for any other error answer. Every attempt
-        carries the same
-        ``idempotency_key`` (if given), so the runner records a report
-        whose answer was lost only once, and answers the resend like the
-        first copy.
+        carries the same ``idempotency_key`` (if given), so the runner
+        records a report whose answer was lost only once, and answers the
+        resend like the first copy.
         """
         import http.client  # deferred: `import sherpa` must stay instant
 

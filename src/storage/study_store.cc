@@ -516,11 +516,12 @@ class SqliteStudyStore final : public StudyStore {
       } else if (queue_.empty()) {
         if (stop_) return;  // everything is written
         work_cv_.wait(lock);
-      } else if (stop_ || wanted_ticket_ > durable_ticket_ || queue_.size() >= kMaxLazyEvents ||
-                 std::chrono::steady_clock::now() >= oldest_queued_at_ + kMaxLazyDelay) {
+      } else if (const auto due = oldest_queued_at_ + kMaxLazyDelay;
+                 stop_ || wanted_ticket_ > durable_ticket_ || queue_.size() >= kMaxLazyEvents ||
+                 std::chrono::steady_clock::now() >= due) {
         CommitQueued(lock);
       } else {
-        work_cv_.wait_until(lock, oldest_queued_at_ + kMaxLazyDelay);
+        work_cv_.wait_until(lock, due);
       }
     }
   }
