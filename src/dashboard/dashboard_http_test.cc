@@ -219,5 +219,31 @@ TEST_F(DashboardHttpTest, EventStreamPushesNewObservations) {
   EXPECT_LT(std::chrono::steady_clock::now() - stop_start, std::chrono::seconds(2));
 }
 
+// With nothing to send yet, the stream still opens at once: the page sees
+// it is live (EventSource's open event) instead of waiting for a change or
+// the heartbeat (15 s).
+TEST_F(DashboardHttpTest, EventStreamOpensAtOnceWhenNothingHasChanged) {
+  std::atomic<bool> opened{false};
+  std::atomic<bool> done{false};
+  std::thread reader([&] {
+    httplib::Client c = Client();
+    c.Get(
+        "/api/v1/events?since=999999", httplib::Headers{},
+        [&](const httplib::Response& res) {
+          opened = res.status == 200;
+          return true;
+        },
+        [&](const char*, size_t) { return !done.load(); });
+  });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+  while (!opened && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(opened);
+  done = true;
+  server_->Stop();
+  reader.join();
+}
+
 }  // namespace
 }  // namespace sherpa::dashboard

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <string>
 #include <utility>
 
 #include <arpa/inet.h>
@@ -59,7 +60,13 @@ std::string SocketAddress(int fd, bool peer, int& port) {
 }
 
 // A connection as cpp-httplib's Stream. Reads are buffered: its request
-// parser reads the head one byte at a time.
+// parser reads the head one byte at a time. The first write of an answer
+// (cpp-httplib writes the status line and headers in one call, then the
+// body in another) is held back and sent with the next one, so a small
+// answer leaves in one segment: sent apart, the client woke for the head,
+// found no body and went back to sleep until it came: two wake-ups per
+// request instead of one (bench/README.md, (c): 0.04 to 0.13 ms less per
+// trial on the 2-core VM).
 class SocketStream final : public httplib::Stream {
  public:
   SocketStream(int fd, int stop_fd, const ConnectionPoolOptions& options)
@@ -75,12 +82,27 @@ class SocketStream final : public httplib::Stream {
     return buffered() || WaitFor(fd_, POLLIN, timeout_ms, stop_fd_);
   }
 
+  // The next write starts an answer: hold it (see the class comment).
+  void BeginAnswer() { hold_next_write_ = true; }
+
+  // Sends what is held. False if the connection broke. Const because
+  // waiting to read must send it first (is_readable is const in Stream).
+  bool Flush() const {
+    if (held_.empty()) return true;
+    const bool sent = Send(held_.data(), held_.size());
+    held_.clear();
+    return sent;
+  }
+
   bool is_readable() const override {
-    return buffered() || WaitFor(fd_, POLLIN, read_ms_, stop_fd_);
+    return buffered() || (Flush() && WaitFor(fd_, POLLIN, read_ms_, stop_fd_));
   }
   bool is_writable() const override { return WaitFor(fd_, POLLOUT, write_ms_, -1); }
 
   ssize_t read(char* ptr, size_t size) override {
+    // Whatever was written is an answer the client may wait for before it
+    // sends more (a "100 Continue" before the body).
+    if (!Flush()) return -1;
     if (!buffered()) {
       if (!WaitFor(fd_, POLLIN, read_ms_, stop_fd_)) return -1;
       ssize_t n;
@@ -98,17 +120,16 @@ class SocketStream final : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
-    size_t sent = 0;
-    while (sent < size) {
-      const ssize_t n = ::send(fd_, ptr + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n >= 0) {
-        sent += static_cast<size_t>(n);
-      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
-        if (!WaitFor(fd_, POLLOUT, write_ms_, -1)) return -1;
-      } else if (errno != EINTR) {
-        return -1;
-      }
+    if (hold_next_write_ && size <= kMaxHeld) {
+      hold_next_write_ = false;
+      held_.assign(ptr, size);
+      return static_cast<ssize_t>(size);
     }
+    if (!held_.empty() && held_.size() + size <= kMaxHeld) {
+      held_.append(ptr, size);
+      return Flush() ? static_cast<ssize_t>(size) : -1;
+    }
+    if (!Flush() || !Send(ptr, size)) return -1;
     return static_cast<ssize_t>(size);
   }
 
@@ -121,12 +142,31 @@ class SocketStream final : public httplib::Stream {
   socket_t socket() const override { return fd_; }
 
  private:
+  static constexpr size_t kMaxHeld = 64 * 1024;
+
+  bool Send(const char* ptr, size_t size) const {
+    size_t sent = 0;
+    while (sent < size) {
+      const ssize_t n = ::send(fd_, ptr + sent, size - sent, MSG_NOSIGNAL | MSG_DONTWAIT);
+      if (n >= 0) {
+        sent += static_cast<size_t>(n);
+      } else if (errno == EAGAIN || errno == EWOULDBLOCK) {
+        if (!WaitFor(fd_, POLLOUT, write_ms_, -1)) return false;
+      } else if (errno != EINTR) {
+        return false;
+      }
+    }
+    return true;
+  }
+
   const int fd_;
   const int stop_fd_;
   const int read_ms_;
   const int write_ms_;
   char buffer_[4096];
   size_t begin_ = 0, end_ = 0;
+  bool hold_next_write_ = false;
+  mutable std::string held_;
 };
 
 }  // namespace
@@ -248,7 +288,9 @@ void ConnectionPool::ServeConnection(int fd) {
   for (size_t left = options_.keep_alive_max_requests; left > 0; --left) {
     if (!stream.WaitForRequest(keep_alive_ms)) return;
     bool closed = false;
-    if (!serve_(stream, /*close=*/left == 1, closed) || closed) return;
+    stream.BeginAnswer();
+    const bool served = serve_(stream, /*close=*/left == 1, closed);
+    if (!stream.Flush() || !served || closed) return;
   }
 }
 

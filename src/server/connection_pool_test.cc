@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <memory>
 #include <string>
@@ -42,6 +43,7 @@ class Peer {
   }
   ~Peer() { ::close(fd_); }
   bool connected() const { return connected_; }
+  int fd() const { return fd_; }
   void Send(const std::string& text) {
     ASSERT_EQ(::send(fd_, text.data(), text.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(text.size()));
@@ -123,6 +125,56 @@ TEST(ConnectionPoolTest, APeerThatLeavesMidRequestCostsNothing) {
   Peer next(*port);
   next.Send("whole\n");
   EXPECT_EQ(next.Line(), "whole!");
+}
+
+// An answer written as a head and then a body (as cpp-httplib writes every
+// answer) reaches the client in one piece: one wake-up for it, not two.
+TEST(ConnectionPoolTest, AnAnswersHeadWaitsForItsBody) {
+  ConnectionPool pool(
+      [](httplib::Stream& stream, bool, bool& closed) {
+        char c;
+        while (stream.read(&c, 1) == 1 && c != '\n') {
+        }
+        closed = true;
+        if (stream.write("head|", 5) != 5) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        return stream.write("body\n", 5) == 5;
+      },
+      ConnectionPoolOptions{});
+  StatusOr<int> port = pool.Start("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.status();
+  Peer peer(*port);
+  ASSERT_TRUE(peer.connected());
+  peer.Send("go\n");
+  char buffer[64];
+  const ssize_t n = ::recv(peer.fd(), buffer, sizeof(buffer), 0);  // returns at the first byte
+  EXPECT_EQ(std::string(buffer, static_cast<size_t>(std::max<ssize_t>(n, 0))), "head|body\n");
+}
+
+// What is held goes out before the server waits to read: a client that
+// waits for a "100 Continue" before sending its body must get it.
+TEST(ConnectionPoolTest, AHeldWriteIsSentBeforeReadingMore) {
+  ConnectionPool pool(
+      [](httplib::Stream& stream, bool, bool& closed) {
+        char c;
+        while (stream.read(&c, 1) == 1 && c != '\n') {
+        }
+        if (stream.write("continue\n", 9) != 9) return false;
+        std::string body;
+        while (stream.read(&c, 1) == 1 && c != '\n') body += c;
+        closed = true;
+        const std::string answer = body + "!\n";
+        return stream.write(answer.data(), answer.size()) == static_cast<ssize_t>(answer.size());
+      },
+      ConnectionPoolOptions{});
+  StatusOr<int> port = pool.Start("127.0.0.1", 0);
+  ASSERT_TRUE(port.ok()) << port.status();
+  Peer peer(*port);
+  ASSERT_TRUE(peer.connected());
+  peer.Send("head\n");
+  EXPECT_EQ(peer.Line(), "continue");  // without it this waits for the read timeout (30 s)
+  peer.Send("body\n");
+  EXPECT_EQ(peer.Line(), "body!");
 }
 
 TEST(ConnectionPoolTest, AnAddressThatIsNotOursIsUnavailable) {

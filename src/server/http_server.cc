@@ -464,6 +464,7 @@ class HttpServer::Impl {
   struct EventStream {
     std::string cursor;
     std::string pending;  // changes found but not yet sent
+    bool opened = false;  // something was written
     std::chrono::steady_clock::time_point last_write = std::chrono::steady_clock::now();
   };
 
@@ -478,6 +479,16 @@ class HttpServer::Impl {
     // A comment line now and then: proxies keep the stream open, and a
     // closed page is noticed by the failed write.
     constexpr auto kHeartbeat = 15s;
+    if (!stream.opened) {
+      // The answer's head leaves with its first write (ConnectionPool holds
+      // it until then): with no change to send yet, a comment, so the page
+      // knows at once that the stream is live.
+      stream.opened = true;
+      if (stream.pending.empty()) {
+        static constexpr char kOpen[] = ": open\n\n";
+        return sink.write(kOpen, sizeof(kOpen) - 1);
+      }
+    }
     for (;;) {
       if (!stream.pending.empty()) {
         const std::string event =
