@@ -283,9 +283,10 @@ class StudyTestCase(unittest.TestCase):
 
 
 def kill_trial_groups(folder):
-    """Kills the process groups of the helper trials that recorded
-    themselves in `folder` and still run. Trial processes run in process
-    groups of their own, so they outlive a runner killed with SIGKILL."""
+    """Kills the process groups of the trials that recorded themselves in
+    `folder` and still run: the helpers in trials/ and the scripts a test
+    writes into `folder`. Trial processes run in process groups of their
+    own, so they outlive a runner killed with SIGKILL."""
     if not os.path.isdir(folder):
         return
     for name in os.listdir(folder):
@@ -297,8 +298,10 @@ def kill_trial_groups(folder):
                 pgid = int(f.read())
             # Only a process that still is our trial: pids get reused.
             with open('/proc/{}/cmdline'.format(pid), 'rb') as f:
-                if TRIALS.encode() not in f.read():
-                    continue
+                cmdline = f.read()
+            if TRIALS.encode() not in cmdline and \
+                    folder.encode() not in cmdline:
+                continue
             os.killpg(pgid, signal.SIGKILL)
         except (ValueError, IndexError, OSError):
             pass
