@@ -120,8 +120,9 @@ class SocketStream final : public httplib::Stream {
   }
 
   ssize_t write(const char* ptr, size_t size) override {
-    if (hold_next_write_ && size <= kMaxHeld) {
-      hold_next_write_ = false;
+    const bool hold = hold_next_write_;  // only an answer's first write
+    hold_next_write_ = false;
+    if (hold && size <= kMaxHeld) {
       held_.assign(ptr, size);
       return static_cast<ssize_t>(size);
     }
