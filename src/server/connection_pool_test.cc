@@ -18,18 +18,28 @@ namespace {
 
 // A line protocol instead of HTTP: the pool's part is the sockets, the
 // keep-alive loop and the threads, whatever the requests are.
-bool Echo(httplib::Stream& stream, bool /*close*/, bool& closed) {
-  std::string line;
+
+// The next line, without its newline. False at the end of the connection.
+bool ReadLine(httplib::Stream& stream, std::string& line) {
+  line.clear();
   char c;
   while (true) {
     const ssize_t n = stream.read(&c, 1);
     if (n <= 0) return false;
-    if (c == '\n') break;
+    if (c == '\n') return true;
     line += c;
   }
+}
+
+bool WriteAll(httplib::Stream& stream, const std::string& text) {
+  return stream.write(text.data(), text.size()) == static_cast<ssize_t>(text.size());
+}
+
+bool Echo(httplib::Stream& stream, bool /*close*/, bool& closed) {
+  std::string line;
+  if (!ReadLine(stream, line)) return false;
   if (line == "bye") closed = true;
-  const std::string answer = line + "!\n";
-  return stream.write(answer.data(), answer.size()) == static_cast<ssize_t>(answer.size());
+  return WriteAll(stream, line + "!\n");
 }
 
 class Peer {
@@ -132,13 +142,12 @@ TEST(ConnectionPoolTest, APeerThatLeavesMidRequestCostsNothing) {
 TEST(ConnectionPoolTest, AnAnswersHeadWaitsForItsBody) {
   ConnectionPool pool(
       [](httplib::Stream& stream, bool, bool& closed) {
-        char c;
-        while (stream.read(&c, 1) == 1 && c != '\n') {
-        }
+        std::string request;
+        if (!ReadLine(stream, request)) return false;
         closed = true;
-        if (stream.write("head|", 5) != 5) return false;
+        if (!WriteAll(stream, "head|")) return false;
         std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        return stream.write("body\n", 5) == 5;
+        return WriteAll(stream, "body\n");
       },
       ConnectionPoolOptions{});
   StatusOr<int> port = pool.Start("127.0.0.1", 0);
@@ -156,15 +165,12 @@ TEST(ConnectionPoolTest, AnAnswersHeadWaitsForItsBody) {
 TEST(ConnectionPoolTest, AHeldWriteIsSentBeforeReadingMore) {
   ConnectionPool pool(
       [](httplib::Stream& stream, bool, bool& closed) {
-        char c;
-        while (stream.read(&c, 1) == 1 && c != '\n') {
+        std::string head, body;
+        if (!ReadLine(stream, head) || !WriteAll(stream, "continue\n") || !ReadLine(stream, body)) {
+          return false;
         }
-        if (stream.write("continue\n", 9) != 9) return false;
-        std::string body;
-        while (stream.read(&c, 1) == 1 && c != '\n') body += c;
         closed = true;
-        const std::string answer = body + "!\n";
-        return stream.write(answer.data(), answer.size()) == static_cast<ssize_t>(answer.size());
+        return WriteAll(stream, body + "!\n");
       },
       ConnectionPoolOptions{});
   StatusOr<int> port = pool.Start("127.0.0.1", 0);
